@@ -1,0 +1,1 @@
+//! Clone detection (placeholder until the clones work lands).

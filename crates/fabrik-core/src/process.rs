@@ -1,0 +1,576 @@
+//! Child-process supervision for agents and gates.
+//!
+//! Each child runs in its own process group with a null or piped stdin. Its stdout and
+//! stderr are drained concurrently by two threads into capped files and bounded in-memory
+//! head/tail buffers, redacted line by line. On timeout or cancellation the whole group gets
+//! SIGTERM, then SIGKILL after a grace period; when the child exits on its own, any process
+//! left in its group is ended the same way, so no orphan survives (reference/reliability.md
+//! P7, P9, P10).
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+
+use crate::redact::Redactor;
+
+/// A shared flag set by the signal handler; supervisors poll it.
+#[derive(Clone, Debug, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    /// A token that is not cancelled.
+    #[must_use]
+    pub fn new() -> CancelToken {
+        CancelToken::default()
+    }
+
+    /// Wraps a flag registered with a signal handler.
+    #[must_use]
+    pub fn from_flag(flag: Arc<AtomicBool>) -> CancelToken {
+        CancelToken(flag)
+    }
+
+    /// Requests cancellation.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether cancellation was requested.
+    #[must_use]
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// What to run and how.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    /// Program (looked up on PATH when it has no slash).
+    pub program: OsString,
+    /// Arguments.
+    pub args: Vec<OsString>,
+    /// Working directory.
+    pub cwd: PathBuf,
+    /// Environment: when `clear_env`, exactly these; otherwise added to fabrik's own.
+    pub env: Vec<(OsString, OsString)>,
+    /// Start from an empty environment.
+    pub clear_env: bool,
+    /// Bytes written to stdin, which is then closed; `None` gives a null stdin.
+    pub stdin: Option<Vec<u8>>,
+    /// Where the full (capped, redacted) stdout goes.
+    pub stdout_path: Option<PathBuf>,
+    /// Where the full (capped, redacted) stderr goes.
+    pub stderr_path: Option<PathBuf>,
+    /// Wall-clock limit.
+    pub timeout: Option<Duration>,
+    /// Time between SIGTERM and SIGKILL.
+    pub grace: Duration,
+    /// Output limits.
+    pub limits: Limits,
+    /// Applied to every line before it is stored anywhere.
+    pub redactor: Redactor,
+}
+
+/// Bounds on what is kept of a stream.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Bytes kept in memory from the start of the stream.
+    pub head: usize,
+    /// Bytes kept in memory from the end of the stream.
+    pub tail: usize,
+    /// Bytes written to the stream's file; the rest is counted, not stored.
+    pub file_cap: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { head: 1 << 20, tail: 1 << 20, file_cap: 256 << 20 }
+    }
+}
+
+impl Spec {
+    /// A spec with defaults: null stdin, inherited environment, no timeout, 5 s grace.
+    pub fn new(program: impl Into<OsString>, cwd: impl Into<PathBuf>) -> Spec {
+        Spec {
+            program: program.into(),
+            args: Vec::new(),
+            cwd: cwd.into(),
+            env: Vec::new(),
+            clear_env: false,
+            stdin: None,
+            stdout_path: None,
+            stderr_path: None,
+            timeout: None,
+            grace: Duration::from_secs(5),
+            limits: Limits::default(),
+            redactor: Redactor::default(),
+        }
+    }
+
+    /// Appends an argument.
+    #[must_use]
+    pub fn arg(mut self, a: impl Into<OsString>) -> Spec {
+        self.args.push(a.into());
+        self
+    }
+}
+
+/// Why fabrik ended the child.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// The wall-clock limit passed.
+    Timeout,
+    /// fabrik was interrupted.
+    Cancelled,
+}
+
+/// How the child ended.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// Exit code, when it exited normally.
+    pub code: Option<i32>,
+    /// Signal that ended it, when one did.
+    pub signal: Option<i32>,
+    /// Set when fabrik ended it.
+    pub stopped: Option<StopReason>,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// stdout as kept.
+    pub stdout: Captured,
+    /// stderr as kept.
+    pub stderr: Captured,
+    /// Processes of the child's group still alive after the child exited (then killed).
+    pub leaked: bool,
+}
+
+impl Outcome {
+    /// Exit code 0 and not stopped.
+    #[must_use]
+    pub fn success(&self) -> bool {
+        self.code == Some(0) && self.stopped.is_none()
+    }
+}
+
+/// What was kept of one output stream.
+#[derive(Clone, Debug, Default)]
+pub struct Captured {
+    /// The first bytes (up to `Limits::head`).
+    pub head: Vec<u8>,
+    /// The last bytes (up to `Limits::tail`), not overlapping `head`.
+    pub tail: Vec<u8>,
+    /// Bytes the child wrote.
+    pub total: u64,
+}
+
+impl Captured {
+    /// Whether bytes were dropped between head and tail.
+    #[must_use]
+    pub fn truncated(&self) -> bool {
+        self.total > (self.head.len() + self.tail.len()) as u64
+    }
+
+    /// Head and tail as text (lossy), with a marker where bytes were dropped.
+    #[must_use]
+    pub fn text(&self) -> String {
+        let mut s = String::from_utf8_lossy(&self.head).into_owned();
+        if self.truncated() {
+            let dropped = self.total - (self.head.len() + self.tail.len()) as u64;
+            s.push_str(&format!("\n[... {dropped} bytes not kept in memory ...]\n"));
+        }
+        s.push_str(&String::from_utf8_lossy(&self.tail));
+        s
+    }
+
+    /// The last `max` bytes as text (for error messages and gate tails).
+    #[must_use]
+    pub fn tail_text(&self, max: usize) -> String {
+        let all: Vec<u8> = if self.tail.is_empty() { self.head.clone() } else { self.tail.clone() };
+        let start = all.len().saturating_sub(max);
+        String::from_utf8_lossy(&all[start..]).into_owned()
+    }
+}
+
+/// Failure to start the child at all.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    /// The program does not exist or is not executable.
+    #[error("program `{program}` not found")]
+    NotFound {
+        /// The program as given.
+        program: String,
+    },
+    /// Any other I/O error while starting.
+    #[error("failed to start `{program}`")]
+    Io {
+        /// The program as given.
+        program: String,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+}
+
+const POLL: Duration = Duration::from_millis(5);
+/// How long to wait for the pipes to close after the group is gone (an escaped grandchild
+/// can hold them forever).
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Runs `spec` to completion under supervision.
+///
+/// # Errors
+/// Only when the child cannot be started; everything after that is in the [`Outcome`].
+pub fn run(spec: &Spec, cancel: &CancelToken) -> Result<Outcome, SpawnError> {
+    let start = Instant::now();
+    let mut cmd = command(spec);
+    let program = spec.program.to_string_lossy().into_owned();
+    let mut child = cmd.spawn().map_err(|source| match source.kind() {
+        io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied => SpawnError::NotFound { program: program.clone() },
+        _ => SpawnError::Io { program: program.clone(), source },
+    })?;
+    let pgid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
+
+    let stdin_thread = child.stdin.take().zip(spec.stdin.clone()).map(|(mut pipe, bytes)| {
+        // A child that never reads its stdin must not block us: write from a thread.
+        thread::spawn(move || {
+            let _ = pipe.write_all(&bytes);
+        })
+    });
+    let (done_tx, done_rx) = mpsc::channel();
+    let out = child.stdout.take().map(|p| drain(p, spec.stdout_path.clone(), spec.limits, spec.redactor.clone(), done_tx.clone()));
+    let err = child.stderr.take().map(|p| drain(p, spec.stderr_path.clone(), spec.limits, spec.redactor.clone(), done_tx));
+
+    let (status, stopped) = supervise(&mut child, pgid, spec, cancel, start);
+    // The leader is gone; anything left in its group is an orphan in the making.
+    let leaked = group_alive(pgid);
+    if leaked {
+        terminate_group(pgid, spec.grace);
+    }
+    let deadline = Instant::now() + DRAIN_TIMEOUT;
+    let stdout = join_drain(out, &done_rx, deadline);
+    let stderr = join_drain(err, &done_rx, deadline);
+    if let Some(t) = stdin_thread {
+        let _ = t.join();
+    }
+    Ok(Outcome {
+        code: status.and_then(|s| s.code()),
+        signal: status.and_then(|s| s.signal()),
+        stopped,
+        elapsed: start.elapsed(),
+        stdout,
+        stderr,
+        leaked,
+    })
+}
+
+fn command(spec: &Spec) -> Command {
+    let mut cmd = Command::new(&spec.program);
+    cmd.args(&spec.args)
+        .current_dir(&spec.cwd)
+        .process_group(0)
+        .stdin(if spec.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if spec.clear_env {
+        cmd.env_clear();
+    }
+    cmd.envs(spec.env.iter().map(|(k, v)| (k, v)));
+    cmd
+}
+
+/// Waits for the child, enforcing the timeout and cancellation.
+fn supervise(
+    child: &mut std::process::Child,
+    pgid: Pid,
+    spec: &Spec,
+    cancel: &CancelToken,
+    start: Instant,
+) -> (Option<ExitStatus>, Option<StopReason>) {
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return (Some(status), None),
+            Ok(None) => {}
+            Err(_) => return (None, None),
+        }
+        let reason = if cancel.is_cancelled() {
+            Some(StopReason::Cancelled)
+        } else if spec.timeout.is_some_and(|t| start.elapsed() >= t) {
+            Some(StopReason::Timeout)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            let _ = killpg(pgid, Signal::SIGTERM);
+            let status = wait_until(child, Instant::now() + spec.grace).or_else(|| {
+                let _ = killpg(pgid, Signal::SIGKILL);
+                child.wait().ok()
+            });
+            return (status, Some(reason));
+        }
+        thread::sleep(POLL);
+    }
+}
+
+fn wait_until(child: &mut std::process::Child, deadline: Instant) -> Option<ExitStatus> {
+    while Instant::now() < deadline {
+        if let Ok(Some(s)) = child.try_wait() {
+            return Some(s);
+        }
+        thread::sleep(POLL);
+    }
+    None
+}
+
+/// Whether any process is left in the group.
+fn group_alive(pgid: Pid) -> bool {
+    killpg(pgid, None).is_ok()
+}
+
+/// SIGTERM to the group, then SIGKILL after `grace` if anything is still there.
+pub fn terminate_group(pgid: Pid, grace: Duration) {
+    let _ = killpg(pgid, Signal::SIGTERM);
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        if !group_alive(pgid) {
+            return;
+        }
+        thread::sleep(POLL);
+    }
+    let _ = killpg(pgid, Signal::SIGKILL);
+}
+
+type DrainHandle = (thread::JoinHandle<Captured>, usize);
+
+fn drain(
+    pipe: impl Read + Send + 'static,
+    path: Option<PathBuf>,
+    limits: Limits,
+    redactor: Redactor,
+    done: mpsc::Sender<usize>,
+) -> DrainHandle {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let id = NEXT.fetch_add(1, Ordering::Relaxed);
+    let handle = thread::spawn(move || {
+        let captured = Drain::new(path.as_deref(), limits, redactor).run(pipe);
+        let _ = done.send(id);
+        captured
+    });
+    (handle, id)
+}
+
+fn join_drain(handle: Option<DrainHandle>, done: &mpsc::Receiver<usize>, deadline: Instant) -> Captured {
+    let Some((handle, _id)) = handle else { return Captured::default() };
+    // Wait until the thread reports done or the deadline passes; a pipe held open by an
+    // escaped grandchild must not hang fabrik.
+    while !handle.is_finished() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Captured::default();
+        }
+        let _ = done.recv_timeout(left.min(Duration::from_millis(50)));
+    }
+    handle.join().unwrap_or_default()
+}
+
+/// Longest line held before it is redacted and flushed anyway.
+const MAX_LINE: usize = 1 << 20;
+
+struct Drain {
+    file: Option<BufWriter<File>>,
+    written: u64,
+    limits: Limits,
+    redactor: Redactor,
+    line: Vec<u8>,
+    captured: Captured,
+}
+
+impl Drain {
+    fn new(path: Option<&Path>, limits: Limits, redactor: Redactor) -> Drain {
+        Drain {
+            file: path.and_then(|p| File::create(p).ok()).map(BufWriter::new),
+            written: 0,
+            limits,
+            redactor,
+            line: Vec::new(),
+            captured: Captured::default(),
+        }
+    }
+
+    fn run(mut self, mut pipe: impl Read) -> Captured {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match pipe.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => self.feed(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        let rest = std::mem::take(&mut self.line);
+        self.emit(&rest);
+        if let Some(f) = self.file.as_mut() {
+            let _ = f.flush();
+        }
+        self.captured
+    }
+
+    fn feed(&mut self, mut bytes: &[u8]) {
+        self.captured.total += bytes.len() as u64;
+        while let Some(i) = memchr_nl(bytes) {
+            self.line.extend_from_slice(&bytes[..=i]);
+            let line = std::mem::take(&mut self.line);
+            self.emit(&line);
+            bytes = &bytes[i + 1..];
+        }
+        self.line.extend_from_slice(bytes);
+        if self.line.len() >= MAX_LINE {
+            let line = std::mem::take(&mut self.line);
+            self.emit(&line);
+        }
+    }
+
+    fn emit(&mut self, raw: &[u8]) {
+        if raw.is_empty() {
+            return;
+        }
+        let red = self.redactor.redact_bytes(raw);
+        if let Some(f) = self.file.as_mut() {
+            let room = self.limits.file_cap.saturating_sub(self.written);
+            let take = usize::try_from(room).unwrap_or(usize::MAX).min(red.len());
+            if take > 0 && f.write_all(&red[..take]).is_ok() {
+                self.written += take as u64;
+            }
+        }
+        keep(&mut self.captured, &red, self.limits);
+    }
+}
+
+fn memchr_nl(b: &[u8]) -> Option<usize> {
+    b.iter().position(|&c| c == b'\n')
+}
+
+/// Appends to head until full, then to a tail ring (trimmed in halves to stay amortised O(n)).
+fn keep(c: &mut Captured, bytes: &[u8], limits: Limits) {
+    let head_room = limits.head.saturating_sub(c.head.len());
+    let (to_head, rest) = bytes.split_at(head_room.min(bytes.len()));
+    c.head.extend_from_slice(to_head);
+    if rest.is_empty() || limits.tail == 0 {
+        return;
+    }
+    c.tail.extend_from_slice(rest);
+    if c.tail.len() > limits.tail * 2 {
+        let cut = c.tail.len() - limits.tail;
+        c.tail.drain(..cut);
+    }
+}
+
+/// Trims a captured tail to its limit (the ring keeps up to twice the limit while running).
+fn finish(mut c: Captured, limits: Limits) -> Captured {
+    if c.tail.len() > limits.tail {
+        let cut = c.tail.len() - limits.tail;
+        c.tail.drain(..cut);
+    }
+    c
+}
+
+impl Outcome {
+    /// Applies the final tail trim (called by [`run`]'s callers that keep outcomes around).
+    #[must_use]
+    pub fn trimmed(mut self, limits: Limits) -> Outcome {
+        self.stdout = finish(std::mem::take(&mut self.stdout), limits);
+        self.stderr = finish(std::mem::take(&mut self.stderr), limits);
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Spec {
+        Spec::new("sh", std::env::temp_dir()).arg("-c").arg(script)
+    }
+
+    #[test]
+    fn captures_stdout_stderr_and_code() {
+        let o = run(&sh("echo out; echo err >&2; exit 3"), &CancelToken::new()).unwrap();
+        assert_eq!(o.code, Some(3));
+        assert_eq!(o.stdout.text(), "out\n");
+        assert_eq!(o.stderr.text(), "err\n");
+        assert!(!o.success());
+    }
+
+    #[test]
+    fn stdin_is_delivered() {
+        let mut s = sh("cat");
+        s.stdin = Some(b"hello prompt".to_vec());
+        let o = run(&s, &CancelToken::new()).unwrap();
+        assert_eq!(o.stdout.text(), "hello prompt");
+    }
+
+    #[test]
+    fn missing_program_is_not_found() {
+        let e = run(&Spec::new("/nonexistent/agent-xyz", "."), &CancelToken::new()).unwrap_err();
+        assert!(matches!(e, SpawnError::NotFound { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn timeout_kills_the_group_including_grandchildren() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("gc.pid");
+        let mut s = sh(&format!("sleep 30 & echo $! > {}; trap '' TERM; sleep 30", pidfile.display()));
+        s.timeout = Some(Duration::from_millis(300));
+        s.grace = Duration::from_millis(200);
+        let o = run(&s, &CancelToken::new()).unwrap();
+        assert_eq!(o.stopped, Some(StopReason::Timeout));
+        let gc: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+        assert!(nix::sys::signal::kill(Pid::from_raw(gc), None).is_err(), "grandchild {gc} survived");
+        assert!(o.elapsed < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn huge_output_is_bounded_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = sh("head -c 20000000 /dev/zero | tr '\\0' 'x'; echo; echo LAST");
+        s.limits = Limits { head: 1024, tail: 1024, file_cap: 4096 };
+        s.stdout_path = Some(dir.path().join("out"));
+        let o = run(&s, &CancelToken::new()).unwrap().trimmed(s.limits);
+        assert_eq!(o.stdout.total, 20_000_006);
+        assert!(o.stdout.head.len() <= 1024 && o.stdout.tail.len() <= 1024);
+        assert!(o.stdout.text().ends_with("LAST\n"));
+        assert_eq!(std::fs::metadata(dir.path().join("out")).unwrap().len(), 4096);
+    }
+
+    #[test]
+    fn output_is_redacted_before_storage() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = sh("echo token=s3cr3tvalue123");
+        s.redactor = Redactor::from_env([("X_TOKEN", "s3cr3tvalue123")]);
+        s.stdout_path = Some(dir.path().join("out"));
+        let o = run(&s, &CancelToken::new()).unwrap();
+        assert!(!o.stdout.text().contains("s3cr3t"));
+        assert!(!std::fs::read_to_string(dir.path().join("out")).unwrap().contains("s3cr3t"));
+    }
+
+    #[test]
+    fn cancel_stops_the_child() {
+        let cancel = CancelToken::new();
+        let c2 = cancel.clone();
+        thread::spawn(move || {
+            thread::sleep(Duration::from_millis(100));
+            c2.cancel();
+        });
+        let o = run(&sh("sleep 30"), &cancel).unwrap();
+        assert_eq!(o.stopped, Some(StopReason::Cancelled));
+    }
+}
