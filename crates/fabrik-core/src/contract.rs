@@ -276,7 +276,13 @@ impl EventKind {
 
 /// The deterministic id of an event: sha256 over its identifying fields, 32 hex chars.
 #[must_use]
-pub fn event_id(run_id: &RunId, kind: EventKind, stage: Option<Stage>, iteration: Option<u32>, seq: u64) -> String {
+pub fn event_id(
+    run_id: &RunId,
+    kind: EventKind,
+    stage: Option<Stage>,
+    iteration: Option<u32>,
+    seq: u64,
+) -> String {
     use sha2::{Digest, Sha256};
     let key = format!(
         "{run_id}/{}/{}/{}/{seq}",

@@ -14,10 +14,12 @@ use sha2::{Digest, Sha256};
 #[must_use]
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// sha256 of `bytes` as lowercase hex.
@@ -32,8 +34,13 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// # Errors
 /// Any I/O error; the old file is then intact.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().ok_or_else(|| io::Error::other("atomic_write: path has no file name"))?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::other("atomic_write: path has no file name"))?;
     let mut tmp_name = name.to_os_string();
     tmp_name.push(format!(".tmp.{}", std::process::id()));
     let tmp = dir.join(tmp_name);
@@ -78,7 +85,11 @@ pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> io::Res
 pub fn append_jsonl<T: serde::Serialize>(path: &Path, value: &T) -> io::Result<()> {
     let mut line = serde_json::to_vec(value).map_err(io::Error::other)?;
     line.push(b'\n');
-    let mut f = OpenOptions::new().create(true).read(true).append(true).open(path)?;
+    let mut f = OpenOptions::new()
+        .create(true)
+        .read(true)
+        .append(true)
+        .open(path)?;
     repair_torn_tail(&mut f, path)?;
     // One write call for the whole line: with O_APPEND, concurrent appenders never interleave
     // inside a line of this size.
@@ -110,7 +121,10 @@ fn repair_torn_tail(f: &mut File, path: &Path) -> io::Result<()> {
     let fragment_start = usize::try_from(keep - (len - chunk)).unwrap_or(0);
     let mut torn = path.as_os_str().to_os_string();
     torn.push(".torn");
-    let mut t = OpenOptions::new().create(true).append(true).open(PathBuf::from(torn))?;
+    let mut t = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(PathBuf::from(torn))?;
     t.write_all(&buf[fragment_start..])?;
     t.write_all(b"\n")?;
     f.set_len(keep)?;
@@ -137,7 +151,10 @@ pub fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> io::Result<Jso
         Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
         Err(e) => return Err(e),
     };
-    let mut out = JsonLines { records: Vec::new(), skipped: 0 };
+    let mut out = JsonLines {
+        records: Vec::new(),
+        skipped: 0,
+    };
     for line in bytes.split(|&b| b == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.iter().all(u8::is_ascii_whitespace) {
@@ -174,7 +191,10 @@ mod tests {
         fs::write(&p, b"{\"a\":1}\n{\"a\":2").unwrap();
         append_jsonl(&p, &json!({"a": 3})).unwrap();
         assert_eq!(fs::read_to_string(&p).unwrap(), "{\"a\":1}\n{\"a\":3}\n");
-        assert_eq!(fs::read_to_string(dir.path().join("events.jsonl.torn")).unwrap(), "{\"a\":2\n");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("events.jsonl.torn")).unwrap(),
+            "{\"a\":2\n"
+        );
     }
 
     #[test]
@@ -190,7 +210,11 @@ mod tests {
     fn reader_skips_bad_lines_without_hiding_later_ones() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("e.jsonl");
-        fs::write(&p, b"{\"a\":1}\r\n\n\0\0\0garbage\n{\"a\":2}{\"a\":9}\n{\"a\":3}").unwrap();
+        fs::write(
+            &p,
+            b"{\"a\":1}\r\n\n\0\0\0garbage\n{\"a\":2}{\"a\":9}\n{\"a\":3}",
+        )
+        .unwrap();
         let r: JsonLines<Value> = read_jsonl(&p).unwrap();
         assert_eq!(r.records, vec![json!({"a":1}), json!({"a":3})]);
         assert_eq!(r.skipped, 2);

@@ -21,10 +21,25 @@ pub const INTERRUPTED: u8 = 130;
 /// Every code with its one-line meaning, in table order (README.md renders the same table).
 pub const TABLE: &[(u8, &str)] = &[
     (SUCCESS, "success (a dry run too)"),
-    (STAGE_FAILURE, "stage failure (agent failed, timed out, produced no usable output)"),
-    (RETRY_EXHAUSTED, "retry exhausted: verification rejected `max_verify` times"),
-    (CONFIG_ERROR, "configuration error: bad flags, bad fabrik.toml, agent/model not available"),
+    (
+        STAGE_FAILURE,
+        "stage failure (agent failed, timed out, produced no usable output)",
+    ),
+    (
+        RETRY_EXHAUSTED,
+        "retry exhausted: verification rejected `max_verify` times",
+    ),
+    (
+        CONFIG_ERROR,
+        "configuration error: bad flags, bad fabrik.toml, agent/model not available",
+    ),
     (GATE_FAILURE, "pre-flight gate failure"),
-    (RISK_FAILURE, "risk assessment failure (empty or whitespace-only task)"),
-    (INTERRUPTED, "interrupted (Ctrl-C); state saved, `fabrik resume` continues"),
+    (
+        RISK_FAILURE,
+        "risk assessment failure (empty or whitespace-only task)",
+    ),
+    (
+        INTERRUPTED,
+        "interrupted (Ctrl-C); state saved, `fabrik resume` continues",
+    ),
 ];

@@ -95,7 +95,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { head: 1 << 20, tail: 1 << 20, file_cap: 256 << 20 }
+        Limits {
+            head: 1 << 20,
+            tail: 1 << 20,
+            file_cap: 256 << 20,
+        }
     }
 }
 
@@ -195,7 +199,11 @@ impl Captured {
     /// The last `max` bytes as text (for error messages and gate tails).
     #[must_use]
     pub fn tail_text(&self, max: usize) -> String {
-        let all: Vec<u8> = if self.tail.is_empty() { self.head.clone() } else { self.tail.clone() };
+        let all: Vec<u8> = if self.tail.is_empty() {
+            self.head.clone()
+        } else {
+            self.tail.clone()
+        };
         let start = all.len().saturating_sub(max);
         String::from_utf8_lossy(&all[start..]).into_owned()
     }
@@ -235,20 +243,45 @@ pub fn run(spec: &Spec, cancel: &CancelToken) -> Result<Outcome, SpawnError> {
     let mut cmd = command(spec);
     let program = spec.program.to_string_lossy().into_owned();
     let mut child = cmd.spawn().map_err(|source| match source.kind() {
-        io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied => SpawnError::NotFound { program: program.clone() },
-        _ => SpawnError::Io { program: program.clone(), source },
+        io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied => SpawnError::NotFound {
+            program: program.clone(),
+        },
+        _ => SpawnError::Io {
+            program: program.clone(),
+            source,
+        },
     })?;
     let pgid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
 
-    let stdin_thread = child.stdin.take().zip(spec.stdin.clone()).map(|(mut pipe, bytes)| {
-        // A child that never reads its stdin must not block us: write from a thread.
-        thread::spawn(move || {
-            let _ = pipe.write_all(&bytes);
-        })
-    });
+    let stdin_thread = child
+        .stdin
+        .take()
+        .zip(spec.stdin.clone())
+        .map(|(mut pipe, bytes)| {
+            // A child that never reads its stdin must not block us: write from a thread.
+            thread::spawn(move || {
+                let _ = pipe.write_all(&bytes);
+            })
+        });
     let (done_tx, done_rx) = mpsc::channel();
-    let out = child.stdout.take().map(|p| drain(p, spec.stdout_path.clone(), spec.limits, spec.redactor.clone(), done_tx.clone()));
-    let err = child.stderr.take().map(|p| drain(p, spec.stderr_path.clone(), spec.limits, spec.redactor.clone(), done_tx));
+    let out = child.stdout.take().map(|p| {
+        drain(
+            p,
+            spec.stdout_path.clone(),
+            spec.limits,
+            spec.redactor.clone(),
+            done_tx.clone(),
+        )
+    });
+    let err = child.stderr.take().map(|p| {
+        drain(
+            p,
+            spec.stderr_path.clone(),
+            spec.limits,
+            spec.redactor.clone(),
+            done_tx,
+        )
+    });
 
     let (status, stopped) = supervise(&mut child, pgid, spec, cancel, start);
     // The leader is gone; anything left in its group is an orphan in the making.
@@ -278,7 +311,11 @@ fn command(spec: &Spec) -> Command {
     cmd.args(&spec.args)
         .current_dir(&spec.cwd)
         .process_group(0)
-        .stdin(if spec.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if spec.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if spec.clear_env {
@@ -368,8 +405,14 @@ fn drain(
     (handle, id)
 }
 
-fn join_drain(handle: Option<DrainHandle>, done: &mpsc::Receiver<usize>, deadline: Instant) -> Captured {
-    let Some((handle, _id)) = handle else { return Captured::default() };
+fn join_drain(
+    handle: Option<DrainHandle>,
+    done: &mpsc::Receiver<usize>,
+    deadline: Instant,
+) -> Captured {
+    let Some((handle, _id)) = handle else {
+        return Captured::default();
+    };
     // Wait until the thread reports done or the deadline passes; a pipe held open by an
     // escaped grandchild must not hang fabrik.
     while !handle.is_finished() {
@@ -520,7 +563,11 @@ mod tests {
 
     #[test]
     fn missing_program_is_not_found() {
-        let e = run(&Spec::new("/nonexistent/agent-xyz", "."), &CancelToken::new()).unwrap_err();
+        let e = run(
+            &Spec::new("/nonexistent/agent-xyz", "."),
+            &CancelToken::new(),
+        )
+        .unwrap_err();
         assert!(matches!(e, SpawnError::NotFound { .. }), "{e:?}");
     }
 
@@ -528,13 +575,23 @@ mod tests {
     fn timeout_kills_the_group_including_grandchildren() {
         let dir = tempfile::tempdir().unwrap();
         let pidfile = dir.path().join("gc.pid");
-        let mut s = sh(&format!("sleep 30 & echo $! > {}; trap '' TERM; sleep 30", pidfile.display()));
+        let mut s = sh(&format!(
+            "sleep 30 & echo $! > {}; trap '' TERM; sleep 30",
+            pidfile.display()
+        ));
         s.timeout = Some(Duration::from_millis(300));
         s.grace = Duration::from_millis(200);
         let o = run(&s, &CancelToken::new()).unwrap();
         assert_eq!(o.stopped, Some(StopReason::Timeout));
-        let gc: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
-        assert!(nix::sys::signal::kill(Pid::from_raw(gc), None).is_err(), "grandchild {gc} survived");
+        let gc: i32 = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(
+            nix::sys::signal::kill(Pid::from_raw(gc), None).is_err(),
+            "grandchild {gc} survived"
+        );
         assert!(o.elapsed < Duration::from_secs(5));
     }
 
@@ -542,13 +599,20 @@ mod tests {
     fn huge_output_is_bounded_in_memory() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = sh("head -c 20000000 /dev/zero | tr '\\0' 'x'; echo; echo LAST");
-        s.limits = Limits { head: 1024, tail: 1024, file_cap: 4096 };
+        s.limits = Limits {
+            head: 1024,
+            tail: 1024,
+            file_cap: 4096,
+        };
         s.stdout_path = Some(dir.path().join("out"));
         let o = run(&s, &CancelToken::new()).unwrap().trimmed(s.limits);
         assert_eq!(o.stdout.total, 20_000_006);
         assert!(o.stdout.head.len() <= 1024 && o.stdout.tail.len() <= 1024);
         assert!(o.stdout.text().ends_with("LAST\n"));
-        assert_eq!(std::fs::metadata(dir.path().join("out")).unwrap().len(), 4096);
+        assert_eq!(
+            std::fs::metadata(dir.path().join("out")).unwrap().len(),
+            4096
+        );
     }
 
     #[test]
@@ -559,7 +623,11 @@ mod tests {
         s.stdout_path = Some(dir.path().join("out"));
         let o = run(&s, &CancelToken::new()).unwrap();
         assert!(!o.stdout.text().contains("s3cr3t"));
-        assert!(!std::fs::read_to_string(dir.path().join("out")).unwrap().contains("s3cr3t"));
+        assert!(
+            !std::fs::read_to_string(dir.path().join("out"))
+                .unwrap()
+                .contains("s3cr3t")
+        );
     }
 
     #[test]

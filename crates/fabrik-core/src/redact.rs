@@ -18,18 +18,39 @@ pub struct Redactor {
 }
 
 const PATTERNS: &[(&str, &str)] = &[
-    ("anthropic-key", r"sk-ant-(?:api03|admin01)-[A-Za-z0-9_\-]{20,}"),
-    ("openai-key", r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"),
-    ("github-token", r"(?:ghp|gho|ghu|ghs|ghr)_[0-9A-Za-z]{36}|github_pat_\w{40,}"),
+    (
+        "anthropic-key",
+        r"sk-ant-(?:api03|admin01)-[A-Za-z0-9_\-]{20,}",
+    ),
+    (
+        "openai-key",
+        r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}",
+    ),
+    (
+        "github-token",
+        r"(?:ghp|gho|ghu|ghs|ghr)_[0-9A-Za-z]{36}|github_pat_\w{40,}",
+    ),
     ("gitlab-pat", r"glpat-[\w\-]{20}"),
-    ("aws-access-key-id", r"\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b"),
+    (
+        "aws-access-key-id",
+        r"\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b",
+    ),
     ("slack-token", r"xox[bpea]-[0-9A-Za-z\-]{10,}"),
     ("gcp-api-key", r"\bAIza[\w\-]{35}\b"),
     ("huggingface-token", r"\bhf_[A-Za-z]{34}\b"),
-    ("stripe-key", r"\b(?:sk|rk)_(?:test|live|prod)_[A-Za-z0-9]{10,99}\b"),
-    ("private-key", r"(?s)-----BEGIN[ A-Z0-9_\-]{0,100}PRIVATE KEY-----.*?-----END[ A-Z0-9_\-]{0,100}PRIVATE KEY-----"),
+    (
+        "stripe-key",
+        r"\b(?:sk|rk)_(?:test|live|prod)_[A-Za-z0-9]{10,99}\b",
+    ),
+    (
+        "private-key",
+        r"(?s)-----BEGIN[ A-Z0-9_\-]{0,100}PRIVATE KEY-----.*?-----END[ A-Z0-9_\-]{0,100}PRIVATE KEY-----",
+    ),
     ("bearer", r"(?i)\bbearer\s+[A-Za-z0-9._~+/=\-]{16,}"),
-    ("url-credentials", r"(?i)\b[a-z][a-z0-9+.\-]{1,20}://[^\s/:@]{1,128}:[^\s/@]{3,256}@"),
+    (
+        "url-credentials",
+        r"(?i)\b[a-z][a-z0-9+.\-]{1,20}://[^\s/:@]{1,128}:[^\s/@]{3,256}@",
+    ),
 ];
 
 fn patterns() -> &'static [(&'static str, Regex)] {
@@ -46,9 +67,17 @@ fn patterns() -> &'static [(&'static str, Regex)] {
 #[must_use]
 pub fn is_secret_name(name: &str) -> bool {
     let n = name.to_ascii_uppercase();
-    ["KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "AUTH"]
-        .iter()
-        .any(|w| n.contains(w))
+    [
+        "KEY",
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "CREDENTIAL",
+        "AUTH",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
 }
 
 impl Redactor {
@@ -71,7 +100,10 @@ impl Redactor {
     /// A redactor for fabrik's own process environment.
     #[must_use]
     pub fn from_process_env() -> Redactor {
-        Redactor::from_env(std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))))
+        Redactor::from_env(
+            std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+        )
     }
 
     /// Adds a literal secret value (ignored when shorter than 8 bytes: too many false hits).
@@ -94,7 +126,9 @@ impl Redactor {
         }
         for (id, re) in patterns() {
             if re.is_match(&out) {
-                let replaced = re.replace_all(&out, |c: &regex::bytes::Captures<'_>| marker(id, &c[0])).into_owned();
+                let replaced = re
+                    .replace_all(&out, |c: &regex::bytes::Captures<'_>| marker(id, &c[0]))
+                    .into_owned();
                 out = Cow::Owned(replaced);
             }
         }

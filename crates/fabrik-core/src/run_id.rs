@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 /// Identifier of one pipeline run. Sorts by start time; the four hex digits keep two runs
 /// started in the same second apart.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(transparent)]
 pub struct RunId(String);
 
@@ -19,12 +21,20 @@ impl RunId {
     pub fn generate() -> RunId {
         let now = SystemTime::now();
         let stamp = crate::time::rfc3339(now); // 2026-11-24T13:06:17.123Z
-        let digits: String = stamp.chars().filter(char::is_ascii_digit).take(14).collect();
+        let digits: String = stamp
+            .chars()
+            .filter(char::is_ascii_digit)
+            .take(14)
+            .collect();
         let (date, time) = digits.split_at(8.min(digits.len()));
         // RandomState is seeded per process from the OS; mixing in the nanoseconds and pid
         // keeps ids unique across processes started in the same second.
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u128(now.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+        h.write_u128(
+            now.duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
         h.write_u32(std::process::id());
         RunId(format!("{date}-{time}-{:04x}", h.finish() & 0xffff))
     }
@@ -35,7 +45,8 @@ impl RunId {
     pub fn parse(s: &str) -> Option<RunId> {
         let ok = !s.is_empty()
             && s.len() <= 64
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         ok.then(|| RunId(s.to_owned()))
     }
 

@@ -6,7 +6,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A step of the pipeline. `PreVerify` is the gate run that precedes every verification.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// Stage 1: two agents read the repository and write a specification.
@@ -25,8 +27,13 @@ pub enum Stage {
 
 impl Stage {
     /// The agent stages in pipeline order (gates excluded).
-    pub const AGENT_STAGES: [Stage; 5] =
-        [Stage::Discovery, Stage::Planning, Stage::Execution, Stage::Verification, Stage::Ship];
+    pub const AGENT_STAGES: [Stage; 5] = [
+        Stage::Discovery,
+        Stage::Planning,
+        Stage::Execution,
+        Stage::Verification,
+        Stage::Ship,
+    ];
 
     /// The seed's stage number (1..=5); the gate run has none.
     #[must_use]
@@ -78,7 +85,9 @@ impl fmt::Display for Stage {
 }
 
 /// Risk level of a task; decides where the pipeline starts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Risk {
     /// Starts at execution.

@@ -38,6 +38,9 @@ mod tests {
         let s = now_rfc3339();
         assert!(s.ends_with('Z'), "{s}");
         assert!(parse_rfc3339(&s).is_some());
-        assert!((seconds_between("2026-01-01T00:00:00.000Z", "2026-01-01T00:00:02.500Z") - 2.5).abs() < 1e-9);
+        assert!(
+            (seconds_between("2026-01-01T00:00:00.000Z", "2026-01-01T00:00:02.500Z") - 2.5).abs()
+                < 1e-9
+        );
     }
 }
