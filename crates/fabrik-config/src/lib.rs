@@ -46,10 +46,9 @@ pub fn load(root: &Path, explicit: Option<&Path>) -> Result<Config> {
         Some((text, p)) => defaults.merge(raw::parse(text, p)?),
         None => defaults,
     };
-    let source = user.map(|(text, p)| (text, p));
     model::resolve(
         merged,
-        source.as_ref().map(|(t, p)| (t.as_str(), p.as_path())),
+        user.as_ref().map(|(t, p)| (t.as_str(), p.as_path())),
         path,
     )
 }

@@ -269,17 +269,15 @@ fn resolve_agent(cx: &Ctx<'_>, name: String, agent: Spanned<RawAgent>) -> Result
         (None, Some(k)) => k,
         (None, None) => return Err(cx.err(at, format!("agent `{name}` needs `preset = \"<cli>\"` or `kind = \"command\" | \"openai\" | \"replay\"`"))),
     };
-    if let Some(p) = &a.preset {
-        if !PRESETS.contains(&p.get_ref().as_str()) {
-            return Err(cx.err(
-                Some(p.span().start),
-                format!(
-                    "unknown preset `{}`; known: {}",
-                    p.get_ref(),
-                    PRESETS.join(", ")
-                ),
-            ));
-        }
+    if let Some(p) = &a.preset
+        && !PRESETS.contains(&p.get_ref().as_str())
+    {
+        let msg = format!(
+            "unknown preset `{}`; known: {}",
+            p.get_ref(),
+            PRESETS.join(", ")
+        );
+        return Err(cx.err(Some(p.span().start), msg));
     }
     let argv = a.argv.unwrap_or_default();
     if kind == AgentKind::Command && argv.first().is_none_or(String::is_empty) {

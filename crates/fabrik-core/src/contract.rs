@@ -162,6 +162,18 @@ pub enum GateStatus {
 }
 
 impl GateStatus {
+    /// Upper-case label for reports: PASS, FAIL, TOOL MISSING, TIMEOUT, SKIP.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            GateStatus::Pass => "PASS",
+            GateStatus::Fail => "FAIL",
+            GateStatus::ToolMissing => "TOOL MISSING",
+            GateStatus::Timeout => "TIMEOUT",
+            GateStatus::Skip => "SKIP",
+        }
+    }
+
     /// Whether this outcome lets the pipeline go on (fail-closed: only pass and skip do).
     #[must_use]
     pub fn is_ok(self) -> bool {
@@ -213,6 +225,16 @@ pub enum Severity {
 impl Severity {
     fn default_major() -> Severity {
         Severity::Major
+    }
+
+    /// Lowercase name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Blocker => "blocker",
+            Severity::Major => "major",
+            Severity::Minor => "minor",
+        }
     }
 }
 

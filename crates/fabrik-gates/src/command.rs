@@ -25,11 +25,11 @@ pub fn run_command_gate(
         duration_ms: 0,
         output_tail: String::new(),
     };
-    if let GateWhen::Changed(glob) = &gate.when {
-        if !matches_any(glob, cx.changed_files) {
-            result.output_tail = format!("skipped: no changed file matches `{glob}`");
-            return Ok(result);
-        }
+    if let GateWhen::Changed(glob) = &gate.when
+        && !matches_any(glob, cx.changed_files)
+    {
+        result.output_tail = format!("skipped: no changed file matches `{glob}`");
+        return Ok(result);
     }
     let start = Instant::now();
     let mut spec = Spec::new("sh", cx.workspace).arg("-c").arg(&gate.run);

@@ -1,0 +1,84 @@
+//! Thin helpers over the `git` binary (present wherever fabrik runs; no libgit2).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::error::{Error, Result};
+
+/// Runs `git -C dir args...` and returns trimmed stdout.
+///
+/// # Errors
+/// [`Error::Git`] with the stderr when git fails or cannot start.
+pub fn git(dir: &Path, args: &[&str]) -> Result<String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("LC_ALL", "C")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| Error::Git {
+            args: args.join(" "),
+            stderr: e.to_string(),
+        })?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_owned())
+    } else {
+        Err(Error::Git {
+            args: args.join(" "),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        })
+    }
+}
+
+/// The top of the work tree containing `dir`, or `None` outside git.
+#[must_use]
+pub fn toplevel(dir: &Path) -> Option<PathBuf> {
+    git(dir, &["rev-parse", "--show-toplevel"])
+        .ok()
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Files with uncommitted changes (tracked or untracked, not ignored).
+///
+/// # Errors
+/// git failures.
+pub fn dirty_files(dir: &Path) -> Result<Vec<String>> {
+    let s = git(dir, &["status", "--porcelain", "--untracked-files=all"])?;
+    Ok(s.lines()
+        .filter_map(|l| l.get(3..))
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Untracked, not ignored files.
+///
+/// # Errors
+/// git failures.
+pub fn untracked(dir: &Path) -> Result<Vec<String>> {
+    let s = git(dir, &["ls-files", "--others", "--exclude-standard"])?;
+    Ok(s.lines().map(str::to_owned).collect())
+}
+
+/// Files changed since `base` (committed, uncommitted and untracked), sorted, unique.
+///
+/// # Errors
+/// git failures.
+pub fn changed_since(dir: &Path, base: &str) -> Result<Vec<String>> {
+    let mut files: Vec<String> = git(dir, &["diff", "--name-only", base])?
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    files.extend(untracked(dir)?);
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
+/// Whether the repository has an identity to commit with.
+#[must_use]
+pub fn has_identity(dir: &Path) -> bool {
+    git(dir, &["config", "user.email"]).is_ok_and(|s| !s.is_empty())
+}

@@ -1,0 +1,704 @@
+//! What each phase does. Every handler returns the machine [`Event`] it produced; the
+//! driver applies the transition and persists.
+
+use std::time::Duration;
+
+use fabrik_agent::{Autonomy, Request, Response, SessionPolicy, Transcript};
+use fabrik_core::contract::{
+    EventKind, GateResult, Issue, SessionRef, Severity, StageResult, StageStatus, Verdict,
+};
+use fabrik_core::{Stage, Usage};
+use serde_json::json;
+
+use crate::machine::Event;
+use crate::observer::Level;
+use crate::runner::{Driver, Stop};
+use crate::state::WorkspaceKind;
+use crate::{git, prompts, verdict, workspace};
+
+type Step = std::result::Result<Event, Stop>;
+
+/// One agent call as the stages describe it.
+pub(crate) struct Call<'x> {
+    pub(crate) role: &'x str,
+    pub(crate) stage: Stage,
+    pub(crate) agent: &'x str,
+    pub(crate) prompt: String,
+    pub(crate) slot: &'x str,
+    pub(crate) fresh: bool,
+    pub(crate) autonomy: Autonomy,
+    pub(crate) iteration: u32,
+    pub(crate) attempt: u32,
+    pub(crate) expect_json: bool,
+    /// Position among concurrent calls of one stage (discovery), 0 otherwise.
+    pub(crate) seat: usize,
+}
+
+/// Bytes of diff given to the verifier.
+const DIFF_BUDGET: usize = 200 * 1024;
+
+impl Driver<'_, '_> {
+    fn timeout(&self, stage: Stage, agent: &str) -> Duration {
+        let s = &self.p.config.stages;
+        let stage_timeout = match stage {
+            Stage::Discovery => s.discovery.timeout,
+            Stage::Planning => s.planning.timeout,
+            Stage::Execution | Stage::PreVerify => s.execution.timeout,
+            Stage::Verification => s.verification.timeout,
+            Stage::Ship => s.ship.timeout,
+        };
+        self.p
+            .config
+            .agents
+            .get(agent)
+            .and_then(|a| a.timeout)
+            .unwrap_or(stage_timeout)
+    }
+
+    fn transcript(&self, stem: &str) -> Transcript {
+        let dir = self.files.dir.join("agents");
+        let mut name = stem.to_owned();
+        let mut k = 1;
+        // A stage re-run after a crash keeps the interrupted attempt's files.
+        while dir.join(format!("{name}.prompt")).exists() {
+            k += 1;
+            name = format!("{stem}-r{k}");
+        }
+        Transcript::in_dir(&dir, &name)
+    }
+
+    /// Performs one agent call. Usable from several threads at once (discovery).
+    pub(crate) fn call(&self, c: &Call<'_>) -> std::result::Result<Response, fabrik_agent::Error> {
+        let Some(agent) = self.agents.get(c.agent) else {
+            return Err(fabrik_agent::Error::Unavailable {
+                agent: c.agent.into(),
+                reason: "not built".into(),
+                hint: String::new(),
+            });
+        };
+        let key = format!("{}:{}", c.slot, c.agent);
+        let session = match (c.fresh, self.state.session(&key)) {
+            (false, Some(id)) => SessionPolicy::Resume(id.to_owned()),
+            _ => SessionPolicy::New,
+        };
+        // Discovery agents run at once: their transcripts are told apart by seat and name.
+        let suffix = if c.seat > 0 {
+            format!("-{}-{}", c.seat, c.agent)
+        } else {
+            String::new()
+        };
+        let attempt = if c.attempt > 1 {
+            format!("-a{}", c.attempt)
+        } else {
+            String::new()
+        };
+        let transcript = self.transcript(&format!("{}{suffix}-{}{attempt}", c.role, c.iteration));
+        let ws = self.workspace();
+        let run_id = self.state.run_id.to_string();
+        let req = Request {
+            role: c.role,
+            prompt: &c.prompt,
+            workspace: &ws,
+            run_id: &run_id,
+            slot: c.slot,
+            session,
+            iteration: c.iteration,
+            attempt: c.attempt,
+            autonomy: c.autonomy,
+            timeout: self.timeout(c.stage, c.agent),
+            grace: self.p.config.pipeline.grace,
+            expect_json: c.expect_json,
+            transcript: &transcript,
+            cancel: &self.p.cancel,
+            redactor: &self.p.redactor,
+        };
+        self.p.observer.log(
+            Level::Debug,
+            &format!(
+                "calling agent `{}` for {} ({} prompt bytes)",
+                c.agent,
+                c.role,
+                c.prompt.len()
+            ),
+        );
+        agent.call(&req)
+    }
+
+    fn begin(
+        &mut self,
+        stage: Stage,
+        agent: &str,
+        slot: &str,
+        iteration: u32,
+    ) -> std::result::Result<StageResult, Stop> {
+        self.p.observer.stage_started(stage, agent, iteration);
+        self.event(
+            EventKind::StageStarted,
+            Some(stage),
+            Some(iteration),
+            json!({"agent": agent}),
+        )?;
+        let model = self
+            .p
+            .config
+            .agents
+            .get(agent)
+            .and_then(|a| a.model.clone());
+        Ok(StageResult {
+            stage,
+            status: StageStatus::Pass,
+            started_at: fabrik_core::time::now_rfc3339(),
+            ended_at: String::new(),
+            session: (!slot.is_empty()).then(|| SessionRef {
+                slot: slot.to_owned(),
+                backend_id: None,
+            }),
+            agent: (!agent.is_empty()).then(|| agent.to_owned()),
+            model,
+            iteration,
+            output_path: None,
+            error: None,
+            usage: Usage::default(),
+            gates: Vec::new(),
+        })
+    }
+
+    fn end(&mut self, mut r: StageResult, next: &str) -> std::result::Result<(), Stop> {
+        r.ended_at = fabrik_core::time::now_rfc3339();
+        self.record(r, next)?;
+        Ok(())
+    }
+
+    /// Turns an agent error into the stage's event (or an interruption).
+    fn failed(&mut self, mut r: StageResult, e: fabrik_agent::Error) -> Step {
+        let event = match e {
+            fabrik_agent::Error::Cancelled { .. } => return Err(Stop::Interrupted),
+            fabrik_agent::Error::Unavailable { .. } => Event::Unavailable,
+            _ => Event::StageFailed,
+        };
+        let msg = match &e {
+            fabrik_agent::Error::Unavailable { hint, .. } if !hint.is_empty() => {
+                format!("{e} (hint: {hint})")
+            }
+            _ => e.to_string(),
+        };
+        self.p.observer.log(Level::Warn, &msg);
+        r.status = StageStatus::Fail;
+        r.error = Some(msg.clone());
+        self.state.error = Some(msg);
+        self.end(r, "STOP (stage failed)")?;
+        Ok(event)
+    }
+
+    fn absorb(&mut self, r: &mut StageResult, resp: &Response, agent: &str, slot: &str) {
+        r.usage += &resp.usage;
+        if let Some(id) = &resp.session_id {
+            if let Some(s) = r.session.as_mut() {
+                s.backend_id = Some(id.clone());
+            }
+            self.state
+                .set_session(&format!("{slot}:{agent}"), id.clone());
+        }
+    }
+
+    pub(crate) fn discovery(&mut self) -> Step {
+        let names = self.p.config.stages.discovery.agents.clone();
+        let mut r = self.begin(Stage::Discovery, &names.join(", "), "s1", 1)?;
+        let prompt = prompts::discovery(&self.state.task);
+        let this = &*self;
+        // Concurrent: the stage takes as long as the slowest agent, not the sum.
+        let results: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    let prompt = prompt.clone();
+                    s.spawn(move || {
+                        let c = Call {
+                            role: "discovery",
+                            stage: Stage::Discovery,
+                            agent: n,
+                            prompt,
+                            slot: "s1",
+                            fresh: false,
+                            autonomy: Autonomy::ReadOnly,
+                            iteration: 1,
+                            attempt: 1,
+                            expect_json: false,
+                            seat: i + 1,
+                        };
+                        this.call(&c)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().map_err(|_| "agent thread panicked".to_owned()))
+                .collect()
+        });
+        let mut merged = String::from("# Discovery\n\n");
+        let mut ok = 0;
+        let mut first_err = None;
+        for (name, res) in names.iter().zip(results) {
+            let model = self
+                .p
+                .config
+                .agents
+                .get(name)
+                .and_then(|a| a.model.clone())
+                .unwrap_or_default();
+            match res {
+                Ok(Ok(resp)) => {
+                    ok += 1;
+                    self.absorb(&mut r, &resp, name, "s1");
+                    merged.push_str(&format!("## {name} ({model})\n\n{}\n\n", resp.text.trim()));
+                }
+                Ok(Err(e)) => {
+                    merged.push_str(&format!("## {name} ({model})\n\n(failed: {e})\n\n"));
+                    if matches!(
+                        e,
+                        fabrik_agent::Error::Cancelled { .. }
+                            | fabrik_agent::Error::Unavailable { .. }
+                    ) || first_err.is_none()
+                    {
+                        first_err = Some(e);
+                    }
+                }
+                Err(msg) => merged.push_str(&format!("## {name}\n\n(failed: {msg})\n\n")),
+            }
+        }
+        self.files
+            .write("discovery.md", self.p.redactor.redact(&merged).as_bytes())?;
+        r.output_path = Some("discovery.md".into());
+        match first_err {
+            Some(
+                e @ (fabrik_agent::Error::Cancelled { .. }
+                | fabrik_agent::Error::Unavailable { .. }),
+            ) => self.failed(r, e),
+            Some(e) if ok == 0 => self.failed(r, e),
+            Some(e) => {
+                self.p.observer.log(
+                    Level::Warn,
+                    &format!(
+                        "discovery continues with {ok} of {} agents: {e}",
+                        names.len()
+                    ),
+                );
+                self.end(r, "planning")?;
+                Ok(Event::Succeeded)
+            }
+            None => {
+                self.end(r, "planning")?;
+                Ok(Event::Succeeded)
+            }
+        }
+    }
+
+    pub(crate) fn planning(&mut self) -> Step {
+        let planner = self.p.config.stages.planning.agent().to_owned();
+        let reviewers = self.p.config.stages.planning.reviewers.clone();
+        let max_revisions = self.p.config.stages.planning.max_revisions;
+        let mut r = self.begin(Stage::Planning, &planner, "s1", 1)?;
+        let discovery = std::fs::read_to_string(self.files.dir.join("discovery.md")).ok();
+        let mut feedback: Vec<String> = Vec::new();
+        for revision in 0..=max_revisions {
+            let prompt = prompts::planning(&self.state.task, discovery.as_deref(), &feedback);
+            let c = Call {
+                role: "planning",
+                stage: Stage::Planning,
+                agent: &planner,
+                prompt,
+                slot: "s1",
+                fresh: false,
+                autonomy: Autonomy::ReadOnly,
+                iteration: revision + 1,
+                attempt: 1,
+                expect_json: false,
+                seat: 0,
+            };
+            let plan = match self.call(&c) {
+                Ok(resp) => {
+                    self.absorb(&mut r, &resp, &planner, "s1");
+                    resp.text
+                }
+                Err(e) => return self.failed(r, e),
+            };
+            if plan.trim().is_empty() {
+                feedback = vec!["the plan was empty".into()];
+                continue;
+            }
+            feedback.clear();
+            for reviewer in &reviewers {
+                let prompt = prompts::review(&self.state.task, &plan);
+                match self.verdict_call(
+                    "review",
+                    Stage::Planning,
+                    reviewer,
+                    prompt,
+                    "s1",
+                    revision + 1,
+                    &mut r,
+                ) {
+                    Ok(Some(v)) if v.approved => {}
+                    Ok(Some(v)) => {
+                        feedback.extend(v.issues.iter().map(prompts::issue_line));
+                        if v.issues.is_empty() {
+                            feedback.push(format!("{reviewer}: {}", v.summary));
+                        }
+                    }
+                    Ok(None) => return self.no_verdict(r, reviewer),
+                    Err(e) => return self.failed(r, e),
+                }
+            }
+            if feedback.is_empty() {
+                let sha = fabrik_core::durable::sha256_hex(plan.as_bytes());
+                self.files.write("plan.md", plan.as_bytes())?;
+                self.state.plan_sha256 = Some(sha);
+                r.output_path = Some("plan.md".into());
+                self.end(r, "execution")?;
+                return Ok(Event::Succeeded);
+            }
+            self.p.observer.log(
+                Level::Info,
+                &format!("plan revision {} rejected by review", revision + 1),
+            );
+        }
+        let msg = format!(
+            "the plan was not accepted after {} revision(s): {}",
+            max_revisions,
+            feedback.join("; ")
+        );
+        r.status = StageStatus::Fail;
+        r.error = Some(msg.clone());
+        self.state.error = Some(msg);
+        self.end(r, "STOP (plan rejected)")?;
+        Ok(Event::StageFailed)
+    }
+
+    /// A call that must end in a JSON verdict: one re-ask when unparseable.
+    #[allow(clippy::too_many_arguments)]
+    fn verdict_call(
+        &mut self,
+        role: &str,
+        stage: Stage,
+        agent: &str,
+        prompt: String,
+        slot: &str,
+        iteration: u32,
+        r: &mut StageResult,
+    ) -> std::result::Result<Option<Verdict>, fabrik_agent::Error> {
+        let mut prompt = prompt;
+        for attempt in 1..=2 {
+            let c = Call {
+                role,
+                stage,
+                agent,
+                prompt: prompt.clone(),
+                slot,
+                fresh: true,
+                autonomy: Autonomy::ReadOnly,
+                iteration,
+                attempt,
+                expect_json: true,
+                seat: 0,
+            };
+            let resp = self.call(&c)?;
+            self.absorb(r, &resp, agent, slot);
+            if let Some(v) = verdict::parse(&resp.text) {
+                return Ok(Some(v));
+            }
+            self.p.observer.log(
+                Level::Warn,
+                &format!("agent `{agent}` gave no parseable JSON verdict (attempt {attempt})"),
+            );
+            prompt = prompts::reask(&prompt);
+        }
+        Ok(None)
+    }
+
+    fn no_verdict(&mut self, mut r: StageResult, agent: &str) -> Step {
+        let msg =
+            format!("agent `{agent}` produced unusable output: no JSON verdict after a re-ask");
+        r.status = StageStatus::Fail;
+        r.error = Some(msg.clone());
+        self.state.error = Some(msg);
+        self.end(r, "STOP (no verdict)")?;
+        Ok(Event::StageFailed)
+    }
+
+    fn plan_text(&self) -> Option<String> {
+        self.state.plan_sha256.as_ref()?;
+        std::fs::read_to_string(self.files.dir.join("plan.md")).ok()
+    }
+
+    pub(crate) fn execution(&mut self) -> Step {
+        let iteration = self.state.iteration + 1;
+        let agent = self.p.config.stages.execution.agent().to_owned();
+        let ws = self.workspace();
+        let id = self.state.run_id.clone();
+        let worktree = self.state.workspace.mode == WorkspaceKind::Worktree;
+        let mut r = self.begin(Stage::Execution, &agent, "s2", iteration)?;
+        if worktree {
+            if let Some(sha) = workspace::head_is_commit_of(&ws, &id, Stage::Execution, iteration) {
+                // The commit landed before a crash; adopt it rather than build twice.
+                self.p.observer.log(
+                    Level::Info,
+                    &format!(
+                        "adopting commit {} of an interrupted execution",
+                        &sha[..sha.len().min(12)]
+                    ),
+                );
+                r.output_path = Some(format!("commit {sha}"));
+                self.end(r, "pre-flight gates")?;
+                return Ok(Event::Succeeded);
+            }
+            workspace::discard_uncommitted(&ws)?;
+        } else if self.state.workspace.checkpoint.is_none()
+            && self.state.workspace.base_commit.is_some()
+        {
+            self.state.workspace.checkpoint = Some(workspace::checkpoint(&ws)?);
+            self.save()?;
+        }
+        if self.p.config.gates.before_execution {
+            let gates = self.run_gates()?;
+            if gates.iter().any(|g| !g.status.is_ok()) {
+                r.gates = gates;
+                r.status = StageStatus::Fail;
+                r.error = Some("a pre-execution gate failed".into());
+                self.state.error = r.error.clone();
+                self.end(r, "STOP (gate failed)")?;
+                return Ok(Event::GateFailed);
+            }
+        }
+        let plan = self.plan_text();
+        let prompt = prompts::execution(
+            &self.state.task,
+            plan.as_deref(),
+            &self.state.open_issues,
+            iteration,
+        );
+        let c = Call {
+            role: "execution",
+            stage: Stage::Execution,
+            agent: &agent,
+            prompt,
+            slot: "s2",
+            fresh: false,
+            autonomy: Autonomy::Write,
+            iteration,
+            attempt: 1,
+            expect_json: false,
+            seat: 0,
+        };
+        let resp = match self.call(&c) {
+            Ok(resp) => resp,
+            Err(e) => return self.failed(r, e),
+        };
+        self.absorb(&mut r, &resp, &agent, "s2");
+        if worktree {
+            let summary = self
+                .state
+                .task
+                .lines()
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(60)
+                .collect::<String>();
+            if let Some(sha) = workspace::commit(&ws, &id, Stage::Execution, iteration, &summary)? {
+                r.output_path = Some(format!("commit {sha}"));
+            }
+        }
+        self.end(r, "pre-flight gates")?;
+        Ok(Event::Succeeded)
+    }
+
+    fn run_gates(&mut self) -> std::result::Result<Vec<GateResult>, Stop> {
+        let ws = self.workspace();
+        let changed = match &self.state.workspace.base_commit {
+            Some(base) => git::changed_since(&ws, base).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let cx = fabrik_gates::GateContext {
+            workspace: &ws,
+            changed_files: &changed,
+            cancel: &self.p.cancel,
+            grace: self.p.config.pipeline.grace,
+            redactor: &self.p.redactor,
+        };
+        let mut results = Vec::new();
+        for g in &self.p.config.gates.command {
+            self.p
+                .observer
+                .log(Level::Debug, &format!("gate `{}`: {}", g.name, g.run));
+            let res = fabrik_gates::run_command_gate(g, &cx).map_err(|_| Stop::Interrupted)?;
+            results.push(res);
+        }
+        Ok(results)
+    }
+
+    pub(crate) fn pre_verify(&mut self) -> Step {
+        let iteration = self.state.iteration + 1;
+        let mut r = self.begin(Stage::PreVerify, "", "", iteration)?;
+        let gates = self.run_gates()?;
+        for g in &gates {
+            let data = serde_json::to_value(g).unwrap_or_default();
+            self.event(
+                EventKind::GateResult,
+                Some(Stage::PreVerify),
+                Some(iteration),
+                data,
+            )?;
+        }
+        let name = format!("gates-{iteration}.json");
+        self.files.write(
+            &name,
+            &serde_json::to_vec_pretty(&gates).unwrap_or_default(),
+        )?;
+        r.output_path = Some(name);
+        let failed: Vec<String> = gates
+            .iter()
+            .filter(|g| !g.status.is_ok())
+            .map(|g| format!("{}: {}", g.name, g.status.label()))
+            .collect();
+        r.gates = gates;
+        if failed.is_empty() {
+            self.end(r, "verification")?;
+            Ok(Event::GatesPassed)
+        } else {
+            let msg = format!("pre-flight gate failed: {}", failed.join(", "));
+            r.status = StageStatus::Fail;
+            r.error = Some(msg.clone());
+            self.state.error = Some(msg);
+            self.end(r, "STOP (gate failed)")?;
+            Ok(Event::GateFailed)
+        }
+    }
+
+    pub(crate) fn verification(&mut self) -> Step {
+        let iteration = self.state.iteration + 1;
+        let max = self.state.max_verify;
+        let agent = self.p.config.stages.verification.agent().to_owned();
+        let mut r = self.begin(Stage::Verification, &agent, "s3", iteration)?;
+        let ws = self.workspace();
+        let diff = workspace::diff(
+            &ws,
+            self.state.workspace.base_commit.as_deref(),
+            DIFF_BUDGET,
+        );
+        let gates = self
+            .state
+            .stages
+            .iter()
+            .rev()
+            .find(|s| s.stage == Stage::PreVerify)
+            .map(|s| s.gates.clone())
+            .unwrap_or_default();
+        let plan = self.plan_text();
+        let prompt = prompts::verification(&self.state.task, plan.as_deref(), &diff, &gates);
+        let verdict = match self.verdict_call(
+            "verification",
+            Stage::Verification,
+            &agent,
+            prompt,
+            "s3",
+            iteration,
+            &mut r,
+        ) {
+            Ok(Some(v)) => v,
+            Ok(None) => {
+                self.state.iteration = iteration;
+                return self.no_verdict(r, &agent);
+            }
+            Err(e) => return self.failed(r, e),
+        };
+        self.state.iteration = iteration;
+        let name = format!("verdict-{iteration}.json");
+        self.files.write(
+            &name,
+            &serde_json::to_vec_pretty(&verdict).unwrap_or_default(),
+        )?;
+        r.output_path = Some(name);
+        self.event(
+            EventKind::Verdict,
+            Some(Stage::Verification),
+            Some(iteration),
+            serde_json::to_value(&verdict).unwrap_or_default(),
+        )?;
+        if verdict.approved {
+            self.state.open_issues.clear();
+            self.end(r, "ship")?;
+            return Ok(Event::Approved);
+        }
+        let mut issues = verdict.issues.clone();
+        if issues.is_empty() {
+            issues.push(Issue {
+                severity: Severity::Blocker,
+                file: None,
+                line: None,
+                message: verdict.summary.clone(),
+            });
+        }
+        self.state.open_issues = issues;
+        r.status = StageStatus::Fail;
+        r.error = Some(format!("rejected: {}", verdict.summary));
+        let next = if iteration < max {
+            "execution (with the verifier's issues)".to_owned()
+        } else {
+            format!("STOP (rejected {iteration}/{max})")
+        };
+        if iteration >= max {
+            self.state.error = Some(format!(
+                "verification rejected the work {iteration} time(s)"
+            ));
+        }
+        self.end(r, &next)?;
+        Ok(Event::Rejected { iteration, max })
+    }
+
+    pub(crate) fn ship(&mut self) -> Step {
+        let agent = self.p.config.stages.ship.agent().to_owned();
+        let ws = self.workspace();
+        let id = self.state.run_id.clone();
+        let worktree = self.state.workspace.mode == WorkspaceKind::Worktree;
+        let iteration = self.state.iteration.max(1);
+        let mut r = self.begin(Stage::Ship, &agent, "s4", iteration)?;
+        if worktree {
+            if let Some(sha) = workspace::head_is_commit_of(&ws, &id, Stage::Ship, iteration) {
+                r.output_path = Some(format!("commit {sha}"));
+                self.end(r, "DONE")?;
+                return Ok(Event::Succeeded);
+            }
+            workspace::discard_uncommitted(&ws)?;
+        }
+        let changed = match &self.state.workspace.base_commit {
+            Some(base) => git::changed_since(&ws, base).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let prompt = prompts::ship(&self.state.task, &changed);
+        let c = Call {
+            role: "ship",
+            stage: Stage::Ship,
+            agent: &agent,
+            prompt,
+            slot: "s4",
+            fresh: true,
+            autonomy: Autonomy::Write,
+            iteration,
+            attempt: 1,
+            expect_json: false,
+            seat: 0,
+        };
+        let resp = match self.call(&c) {
+            Ok(resp) => resp,
+            Err(e) => return self.failed(r, e),
+        };
+        self.absorb(&mut r, &resp, &agent, "s4");
+        if worktree && let Some(sha) = workspace::commit(&ws, &id, Stage::Ship, iteration, "docs")?
+        {
+            r.output_path = Some(format!("commit {sha}"));
+        }
+        self.end(r, "DONE")?;
+        Ok(Event::Succeeded)
+    }
+}

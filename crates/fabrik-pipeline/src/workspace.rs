@@ -1,0 +1,186 @@
+//! Where a run edits files: a git worktree and branch per run (default), or the user's tree
+//! in place with a checkpoint restored on failure. Commits carry trailers naming the run,
+//! stage and iteration, so a stage retried after a crash adopts its commit instead of
+//! repeating it.
+
+use std::path::{Path, PathBuf};
+
+use fabrik_core::{RunId, Stage};
+
+use crate::error::{Error, Result, io};
+use crate::git::{self, git};
+use crate::state::{Checkpoint, WorkspaceKind, WorkspaceState};
+
+/// Creates the worktree `.fabrik/worktrees/<id>` on branch `fabrik/<id>` from HEAD.
+///
+/// # Errors
+/// git failures (a repository without commits among them).
+pub fn create_worktree(root: &Path, id: &RunId) -> Result<WorkspaceState> {
+    let base = git(root, &["rev-parse", "--verify", "HEAD^{commit}"]).map_err(|_| Error::Git {
+        args: "rev-parse HEAD".into(),
+        stderr: "the repository has no commits yet; commit once, or use --in-place".into(),
+    })?;
+    let path = worktree_path(root, id);
+    let branch = format!("fabrik/{id}");
+    let p = path.to_string_lossy();
+    git(root, &["worktree", "add", "-q", "-b", &branch, &p, &base])?;
+    Ok(WorkspaceState {
+        mode: WorkspaceKind::Worktree,
+        path: p.into_owned(),
+        branch: Some(branch),
+        base_commit: Some(base),
+        checkpoint: None,
+    })
+}
+
+/// `<root>/.fabrik/worktrees/<id>`.
+#[must_use]
+pub fn worktree_path(root: &Path, id: &RunId) -> PathBuf {
+    root.join(".fabrik").join("worktrees").join(id.as_str())
+}
+
+/// The in-place workspace: refuses a dirty tree unless `allow_dirty`; without git (only
+/// with `allow_no_vcs`) there is no checkpoint.
+///
+/// # Errors
+/// [`Error::DirtyTree`], git failures.
+pub fn in_place(root: &Path, has_git: bool, allow_dirty: bool) -> Result<WorkspaceState> {
+    let base_commit = if has_git {
+        git(root, &["rev-parse", "--verify", "HEAD^{commit}"]).ok()
+    } else {
+        None
+    };
+    if has_git && !allow_dirty {
+        let dirty = git::dirty_files(root)?;
+        if !dirty.is_empty() {
+            return Err(Error::DirtyTree {
+                files: dirty.into_iter().take(10).collect(),
+            });
+        }
+    }
+    Ok(WorkspaceState {
+        mode: WorkspaceKind::InPlace,
+        path: root.to_string_lossy().into_owned(),
+        branch: None,
+        base_commit,
+        checkpoint: None,
+    })
+}
+
+/// Records what an in-place tree looks like before execution.
+///
+/// # Errors
+/// git failures.
+pub fn checkpoint(dir: &Path) -> Result<Checkpoint> {
+    let head = git(dir, &["rev-parse", "--verify", "HEAD^{commit}"]).ok();
+    let stash = git(dir, &["stash", "create"])
+        .ok()
+        .filter(|s| !s.is_empty());
+    Ok(Checkpoint {
+        head,
+        stash,
+        untracked: git::untracked(dir)?,
+    })
+}
+
+/// Restores an in-place tree to `cp`: tracked files to the checkpoint's HEAD (plus its
+/// uncommitted changes), files the run created removed; untracked files that existed at the
+/// checkpoint are kept.
+///
+/// # Errors
+/// git or I/O failures.
+pub fn restore(dir: &Path, cp: &Checkpoint) -> Result<()> {
+    let Some(head) = &cp.head else { return Ok(()) };
+    git(dir, &["reset", "-q", "--hard", head])?;
+    for f in git::untracked(dir)? {
+        if !cp.untracked.contains(&f) {
+            let p = dir.join(&f);
+            std::fs::remove_file(&p).map_err(io(&p))?;
+        }
+    }
+    if let Some(stash) = &cp.stash {
+        git(dir, &["stash", "apply", "-q", stash])?;
+    }
+    Ok(())
+}
+
+fn trailers(id: &RunId, stage: Stage, iteration: u32) -> String {
+    format!("Fabrik-Run: {id}\nFabrik-Stage: {stage}\nFabrik-Iteration: {iteration}")
+}
+
+/// Whether HEAD of `dir` is this run's commit for (stage, iteration).
+#[must_use]
+pub fn head_is_commit_of(dir: &Path, id: &RunId, stage: Stage, iteration: u32) -> Option<String> {
+    let body = git(dir, &["log", "-1", "--format=%B"]).ok()?;
+    body.contains(&trailers(id, stage, iteration))
+        .then(|| git(dir, &["rev-parse", "HEAD"]).ok())
+        .flatten()
+}
+
+/// Commits everything in the worktree, naming the run; `None` when nothing changed.
+///
+/// # Errors
+/// git failures.
+pub fn commit(
+    dir: &Path,
+    id: &RunId,
+    stage: Stage,
+    iteration: u32,
+    summary: &str,
+) -> Result<Option<String>> {
+    git(dir, &["add", "-A"])?;
+    if git(dir, &["diff", "--cached", "--quiet"]).is_ok() {
+        return Ok(None);
+    }
+    let msg = format!(
+        "fabrik({id}): {stage} {iteration}: {summary}\n\n{}",
+        trailers(id, stage, iteration)
+    );
+    let mut args = vec![];
+    if !git::has_identity(dir) {
+        args.extend([
+            "-c",
+            "user.name=fabrik",
+            "-c",
+            "user.email=fabrik@localhost",
+        ]);
+    }
+    args.extend(["commit", "-q", "--no-verify", "-m", &msg]);
+    git(dir, &args)?;
+    Ok(Some(git(dir, &["rev-parse", "HEAD"])?))
+}
+
+/// Discards uncommitted edits in a worktree (before re-running a stage that was in flight).
+///
+/// # Errors
+/// git failures.
+pub fn discard_uncommitted(dir: &Path) -> Result<()> {
+    git(dir, &["reset", "-q", "--hard", "HEAD"])?;
+    git(dir, &["clean", "-q", "-fd"])?;
+    Ok(())
+}
+
+/// The diff of the run so far (bounded), for the verifier.
+#[must_use]
+pub fn diff(dir: &Path, base: Option<&str>, max_bytes: usize) -> String {
+    let Some(base) = base else {
+        return String::from("(no git: diff unavailable)");
+    };
+    let mut d = git(dir, &["diff", "--stat", "-p", base]).unwrap_or_default();
+    let untracked = git::untracked(dir).unwrap_or_default();
+    if !untracked.is_empty() {
+        d.push_str("\n\nUntracked new files:\n");
+        for f in untracked {
+            d.push_str(&format!("- {f}\n"));
+        }
+    }
+    if d.len() > max_bytes {
+        let mut cut = max_bytes;
+        while !d.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        d.truncate(cut);
+        d.push_str("\n[... diff truncated ...]\n");
+    }
+    d
+}
