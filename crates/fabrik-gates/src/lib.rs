@@ -15,6 +15,22 @@ use fabrik_core::redact::Redactor;
 
 pub use command::run_command_gate;
 
+use fabrik_config::GatesConfig;
+use fabrik_core::contract::GateResult;
+
+/// Runs every configured gate in order: command gates, then built-ins. All run even when
+/// one fails, so a report shows every problem at once.
+///
+/// # Errors
+/// [`Interrupted`] when fabrik is interrupted.
+pub fn run_all(config: &GatesConfig, cx: &GateContext<'_>) -> Result<Vec<GateResult>, Interrupted> {
+    let mut results = Vec::with_capacity(config.command.len() + config.builtin.len());
+    for g in &config.command {
+        results.push(run_command_gate(g, cx)?);
+    }
+    Ok(results)
+}
+
 /// What every gate run needs to know.
 #[derive(Clone, Copy, Debug)]
 pub struct GateContext<'a> {

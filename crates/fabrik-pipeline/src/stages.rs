@@ -526,15 +526,14 @@ impl Driver<'_, '_> {
             grace: self.p.config.pipeline.grace,
             redactor: &self.p.redactor,
         };
-        let mut results = Vec::new();
-        for g in &self.p.config.gates.command {
-            self.p
-                .observer
-                .log(Level::Debug, &format!("gate `{}`: {}", g.name, g.run));
-            let res = fabrik_gates::run_command_gate(g, &cx).map_err(|_| Stop::Interrupted)?;
-            results.push(res);
-        }
-        Ok(results)
+        self.p.observer.log(
+            Level::Debug,
+            &format!(
+                "running {} gate(s)",
+                self.p.config.gates.command.len() + self.p.config.gates.builtin.len()
+            ),
+        );
+        fabrik_gates::run_all(&self.p.config.gates, &cx).map_err(|_| Stop::Interrupted)
     }
 
     pub(crate) fn pre_verify(&mut self) -> Step {
