@@ -230,6 +230,8 @@ pub enum SpawnError {
 }
 
 const POLL: Duration = Duration::from_millis(5);
+/// How often a running child's supervisor looks at the cancel flag.
+const CANCEL_POLL: Duration = Duration::from_millis(50);
 /// How long to wait for the pipes to close after the group is gone (an escaped grandchild
 /// can hold them forever).
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
@@ -263,14 +265,12 @@ pub fn run(spec: &Spec, cancel: &CancelToken) -> Result<Outcome, SpawnError> {
                 let _ = pipe.write_all(&bytes);
             })
         });
-    let (done_tx, done_rx) = mpsc::channel();
     let out = child.stdout.take().map(|p| {
         drain(
             p,
             spec.stdout_path.clone(),
             spec.limits,
             spec.redactor.clone(),
-            done_tx.clone(),
         )
     });
     let err = child.stderr.take().map(|p| {
@@ -279,19 +279,18 @@ pub fn run(spec: &Spec, cancel: &CancelToken) -> Result<Outcome, SpawnError> {
             spec.stderr_path.clone(),
             spec.limits,
             spec.redactor.clone(),
-            done_tx,
         )
     });
 
-    let (status, stopped) = supervise(&mut child, pgid, spec, cancel, start);
+    let (status, stopped) = supervise(child, pgid, spec, cancel, start);
     // The leader is gone; anything left in its group is an orphan in the making.
     let leaked = group_alive(pgid);
     if leaked {
         terminate_group(pgid, spec.grace);
     }
     let deadline = Instant::now() + DRAIN_TIMEOUT;
-    let stdout = join_drain(out, &done_rx, deadline);
-    let stderr = join_drain(err, &done_rx, deadline);
+    let stdout = join_drain(out, deadline);
+    let stderr = join_drain(err, deadline);
     if let Some(t) = stdin_thread {
         let _ = t.join();
     }
@@ -325,19 +324,31 @@ fn command(spec: &Spec) -> Command {
     cmd
 }
 
-/// Waits for the child, enforcing the timeout and cancellation.
+/// Waits for the child, enforcing the timeout and cancellation. A waiter thread owns the
+/// child so its exit is seen at once (no polling delay); signals go to the process group.
 fn supervise(
-    child: &mut std::process::Child,
+    child: std::process::Child,
     pgid: Pid,
     spec: &Spec,
     cancel: &CancelToken,
     start: Instant,
 ) -> (Option<ExitStatus>, Option<StopReason>) {
+    let (tx, rx) = mpsc::channel();
+    let waiter = thread::spawn(move || {
+        let mut child = child;
+        let status = child.wait().ok();
+        let _ = tx.send(());
+        status
+    });
+    let mut stopped = None;
     loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return (Some(status), None),
-            Ok(None) => {}
-            Err(_) => return (None, None),
+        let tick = match spec.timeout {
+            Some(t) => t.saturating_sub(start.elapsed()).min(CANCEL_POLL),
+            None => CANCEL_POLL,
+        };
+        match rx.recv_timeout(tick) {
+            Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
         let reason = if cancel.is_cancelled() {
             Some(StopReason::Cancelled)
@@ -347,25 +358,15 @@ fn supervise(
             None
         };
         if let Some(reason) = reason {
+            stopped = Some(reason);
             let _ = killpg(pgid, Signal::SIGTERM);
-            let status = wait_until(child, Instant::now() + spec.grace).or_else(|| {
+            if rx.recv_timeout(spec.grace).is_err() {
                 let _ = killpg(pgid, Signal::SIGKILL);
-                child.wait().ok()
-            });
-            return (status, Some(reason));
+            }
+            break;
         }
-        thread::sleep(POLL);
     }
-}
-
-fn wait_until(child: &mut std::process::Child, deadline: Instant) -> Option<ExitStatus> {
-    while Instant::now() < deadline {
-        if let Ok(Some(s)) = child.try_wait() {
-            return Some(s);
-        }
-        thread::sleep(POLL);
-    }
-    None
+    (waiter.join().ok().flatten(), stopped)
 }
 
 /// Whether any process is left in the group.
@@ -386,43 +387,31 @@ pub fn terminate_group(pgid: Pid, grace: Duration) {
     let _ = killpg(pgid, Signal::SIGKILL);
 }
 
-type DrainHandle = (thread::JoinHandle<Captured>, usize);
+/// A drain thread's result arrives on this channel when the stream closes.
+type DrainHandle = mpsc::Receiver<Captured>;
 
 fn drain(
     pipe: impl Read + Send + 'static,
     path: Option<PathBuf>,
     limits: Limits,
     redactor: Redactor,
-    done: mpsc::Sender<usize>,
 ) -> DrainHandle {
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let id = NEXT.fetch_add(1, Ordering::Relaxed);
-    let handle = thread::spawn(move || {
-        let captured = Drain::new(path.as_deref(), limits, redactor).run(pipe);
-        let _ = done.send(id);
-        captured
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(Drain::new(path.as_deref(), limits, redactor).run(pipe));
     });
-    (handle, id)
+    rx
 }
 
-fn join_drain(
-    handle: Option<DrainHandle>,
-    done: &mpsc::Receiver<usize>,
-    deadline: Instant,
-) -> Captured {
-    let Some((handle, _id)) = handle else {
-        return Captured::default();
-    };
-    // Wait until the thread reports done or the deadline passes; a pipe held open by an
-    // escaped grandchild must not hang fabrik.
-    while !handle.is_finished() {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Captured::default();
-        }
-        let _ = done.recv_timeout(left.min(Duration::from_millis(50)));
-    }
-    handle.join().unwrap_or_default()
+/// Waits for a stream to close, at most until `deadline`: a pipe held open by an escaped
+/// grandchild must not hang fabrik (the thread is then left to finish on its own).
+fn join_drain(handle: Option<DrainHandle>, deadline: Instant) -> Captured {
+    handle
+        .and_then(|rx| {
+            rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .ok()
+        })
+        .unwrap_or_default()
 }
 
 /// Longest line held before it is redacted and flushed anyway.

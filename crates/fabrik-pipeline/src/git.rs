@@ -32,13 +32,25 @@ pub fn git(dir: &Path, args: &[&str]) -> Result<String> {
     }
 }
 
-/// The top of the work tree containing `dir`, or `None` outside git.
+/// The top of the work tree containing `dir`, or `None` outside git. Remembered per
+/// process: the answer does not change while fabrik runs, and each git call costs a spawn.
 #[must_use]
 pub fn toplevel(dir: &Path) -> Option<PathBuf> {
-    git(dir, &["rev-parse", "--show-toplevel"])
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Option<PathBuf>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some(hit) = cache.lock().ok().and_then(|c| c.get(dir).cloned()) {
+        return hit;
+    }
+    let top = git(dir, &["rev-parse", "--show-toplevel"])
         .ok()
         .filter(|s| !s.is_empty())
-        .map(PathBuf::from)
+        .map(PathBuf::from);
+    if let Ok(mut c) = cache.lock() {
+        c.insert(dir.to_path_buf(), top.clone());
+    }
+    top
 }
 
 /// Files with uncommitted changes (tracked or untracked, not ignored).

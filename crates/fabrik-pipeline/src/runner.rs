@@ -261,7 +261,7 @@ impl<'a> Pipeline<'a> {
         state.phase = machine::next(Phase::Init, Event::Routed(start)).unwrap_or(route.start);
         files.save(&mut state)?;
         self.observer.run_started(&state, false);
-        Driver::new(self, files, state, agents, lock).drive()
+        Driver::new(self, files, state, agents, lock, false).drive()
     }
 
     /// Continues run `id` from its last completed step.
@@ -318,7 +318,7 @@ impl<'a> Pipeline<'a> {
         files.event(&mut state, EventKind::RunStarted, None, None, data)?;
         files.save(&mut state)?;
         self.observer.run_started(&state, true);
-        Driver::new(self, files, state, agents, lock).drive()
+        Driver::new(self, files, state, agents, lock, true).drive()
     }
 }
 
@@ -391,6 +391,12 @@ pub(crate) struct Driver<'p, 'a> {
     pub(crate) agents: BTreeMap<String, Box<dyn Agent>>,
     pub(crate) started: Instant,
     pub(crate) base_elapsed: f64,
+    /// The phase a resumed driver starts in: its stage may have been in flight at a crash.
+    resumed: Option<Phase>,
+    /// Files changed since the base commit; cleared when a write stage ends.
+    pub(crate) changed: Option<Vec<String>>,
+    /// Whether commits need fabrik's own identity (the repository has none); asked once.
+    identity: Option<bool>,
     _lock: RepoLock,
 }
 
@@ -415,9 +421,16 @@ impl<'p, 'a> Driver<'p, 'a> {
         state: RunState,
         agents: BTreeMap<String, Box<dyn Agent>>,
         lock: RepoLock,
+        resumed: bool,
     ) -> Self {
         let base_elapsed = state.elapsed_seconds;
+        let resumed = resumed.then_some(state.phase);
         Driver {
+            resumed,
+            // A fresh worktree equals its base: nothing changed until a write stage runs.
+            changed: (resumed.is_none() && state.workspace.mode == WorkspaceKind::Worktree)
+                .then(Vec::new),
+            identity: None,
             p,
             files,
             state,
@@ -430,6 +443,35 @@ impl<'p, 'a> Driver<'p, 'a> {
 
     pub(crate) fn workspace(&self) -> PathBuf {
         PathBuf::from(&self.state.workspace.path)
+    }
+
+    /// True once, when a resumed driver enters the phase it was resumed in.
+    pub(crate) fn resumed_into(&mut self, phase: Phase) -> bool {
+        if self.resumed == Some(phase) {
+            self.resumed = None;
+            return true;
+        }
+        self.resumed = None;
+        false
+    }
+
+    /// Files changed since the base commit (cached between write stages).
+    pub(crate) fn changed_files(&mut self) -> Vec<String> {
+        if self.changed.is_none() {
+            let files = match &self.state.workspace.base_commit {
+                Some(base) => git::changed_since(&self.workspace(), base).unwrap_or_default(),
+                None => Vec::new(),
+            };
+            self.changed = Some(files);
+        }
+        self.changed.clone().unwrap_or_default()
+    }
+
+    /// Whether commits must supply an identity.
+    pub(crate) fn needs_identity(&mut self) -> bool {
+        *self.identity.get_or_insert_with(|| {
+            !git::has_identity(std::path::Path::new(&self.state.workspace.path))
+        })
     }
 
     pub(crate) fn save(&mut self) -> Result<()> {
@@ -512,6 +554,7 @@ impl<'p, 'a> Driver<'p, 'a> {
         let data = json!({"status": self.state.to_result().status, "exit_code": self.state.exit_code(), "error": self.state.error});
         self.event(EventKind::RunFinished, None, None, data)?;
         self.save()?;
+        fabrik_core::durable::flush();
         Ok(self.state)
     }
 
@@ -527,16 +570,14 @@ impl<'p, 'a> Driver<'p, 'a> {
         let data = json!({"status": "interrupted", "exit_code": exit::INTERRUPTED, "phase": self.state.phase.label()});
         self.event(EventKind::RunFinished, None, None, data)?;
         self.save()?;
+        fabrik_core::durable::flush();
         Ok(self.state)
     }
 
     /// Records a finished stage: result, step report, events.
     pub(crate) fn record(&mut self, result: StageResult, next: &str) -> Result<()> {
         let step = self.state.stages.len() + 1;
-        let changed = match &self.state.workspace.base_commit {
-            Some(base) => git::changed_since(&self.workspace(), base).unwrap_or_default(),
-            None => Vec::new(),
-        };
+        let changed = self.changed_files();
         let issues = (result.stage == Stage::Verification)
             .then_some((self.state.open_issues.as_slice(), self.state.max_verify));
         let report =

@@ -10,11 +10,11 @@ use fabrik_core::contract::{
 use fabrik_core::{Stage, Usage};
 use serde_json::json;
 
-use crate::machine::Event;
+use crate::machine::{Event, Phase};
 use crate::observer::Level;
 use crate::runner::{Driver, Stop};
 use crate::state::WorkspaceKind;
-use crate::{git, prompts, verdict, workspace};
+use crate::{prompts, verdict, workspace};
 
 type Step = std::result::Result<Event, Stop>;
 
@@ -438,7 +438,8 @@ impl Driver<'_, '_> {
         let id = self.state.run_id.clone();
         let worktree = self.state.workspace.mode == WorkspaceKind::Worktree;
         let mut r = self.begin(Stage::Execution, &agent, "s2", iteration)?;
-        if worktree {
+        let resumed = self.resumed_into(Phase::Execution);
+        if worktree && resumed {
             if let Some(sha) = workspace::head_is_commit_of(&ws, &id, Stage::Execution, iteration) {
                 // The commit landed before a crash; adopt it rather than build twice.
                 self.p.observer.log(
@@ -453,7 +454,8 @@ impl Driver<'_, '_> {
                 return Ok(Event::Succeeded);
             }
             workspace::discard_uncommitted(&ws)?;
-        } else if self.state.workspace.checkpoint.is_none()
+        } else if !worktree
+            && self.state.workspace.checkpoint.is_none()
             && self.state.workspace.base_commit.is_some()
         {
             self.state.workspace.checkpoint = Some(workspace::checkpoint(&ws)?);
@@ -505,9 +507,13 @@ impl Driver<'_, '_> {
                 .chars()
                 .take(60)
                 .collect::<String>();
-            if let Some(sha) = workspace::commit(&ws, &id, Stage::Execution, iteration, &summary)? {
+            let identity = self.needs_identity();
+            if let Some(sha) =
+                workspace::commit(&ws, &id, Stage::Execution, iteration, &summary, identity)?
+            {
                 r.output_path = Some(format!("commit {sha}"));
             }
+            self.changed = None;
         }
         self.end(r, "pre-flight gates")?;
         Ok(Event::Succeeded)
@@ -515,10 +521,7 @@ impl Driver<'_, '_> {
 
     fn run_gates(&mut self) -> std::result::Result<Vec<GateResult>, Stop> {
         let ws = self.workspace();
-        let changed = match &self.state.workspace.base_commit {
-            Some(base) => git::changed_since(&ws, base).unwrap_or_default(),
-            None => Vec::new(),
-        };
+        let changed = self.changed_files();
         let cx = fabrik_gates::GateContext {
             workspace: &ws,
             changed_files: &changed,
@@ -662,7 +665,7 @@ impl Driver<'_, '_> {
         let worktree = self.state.workspace.mode == WorkspaceKind::Worktree;
         let iteration = self.state.iteration.max(1);
         let mut r = self.begin(Stage::Ship, &agent, "s4", iteration)?;
-        if worktree {
+        if worktree && self.resumed_into(Phase::Ship) {
             if let Some(sha) = workspace::head_is_commit_of(&ws, &id, Stage::Ship, iteration) {
                 r.output_path = Some(format!("commit {sha}"));
                 self.end(r, "DONE")?;
@@ -670,10 +673,7 @@ impl Driver<'_, '_> {
             }
             workspace::discard_uncommitted(&ws)?;
         }
-        let changed = match &self.state.workspace.base_commit {
-            Some(base) => git::changed_since(&ws, base).unwrap_or_default(),
-            None => Vec::new(),
-        };
+        let changed = self.changed_files();
         let prompt = prompts::ship(&self.state.task, &changed);
         let c = Call {
             role: "ship",
@@ -693,10 +693,14 @@ impl Driver<'_, '_> {
             Err(e) => return self.failed(r, e),
         };
         self.absorb(&mut r, &resp, &agent, "s4");
-        if worktree && let Some(sha) = workspace::commit(&ws, &id, Stage::Ship, iteration, "docs")?
+        let identity = worktree && self.needs_identity();
+        if worktree
+            && let Some(sha) =
+                workspace::commit(&ws, &id, Stage::Ship, iteration, "docs", identity)?
         {
             r.output_path = Some(format!("commit {sha}"));
         }
+        self.changed = None;
         self.end(r, "DONE")?;
         Ok(Event::Succeeded)
     }

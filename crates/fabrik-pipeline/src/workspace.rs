@@ -118,6 +118,7 @@ pub fn head_is_commit_of(dir: &Path, id: &RunId, stage: Stage, iteration: u32) -
 }
 
 /// Commits everything in the worktree, naming the run; `None` when nothing changed.
+/// `identity` supplies a committer when the repository has none configured.
 ///
 /// # Errors
 /// git failures.
@@ -127,17 +128,15 @@ pub fn commit(
     stage: Stage,
     iteration: u32,
     summary: &str,
+    identity: bool,
 ) -> Result<Option<String>> {
     git(dir, &["add", "-A"])?;
-    if git(dir, &["diff", "--cached", "--quiet"]).is_ok() {
-        return Ok(None);
-    }
     let msg = format!(
         "fabrik({id}): {stage} {iteration}: {summary}\n\n{}",
         trailers(id, stage, iteration)
     );
     let mut args = vec![];
-    if !git::has_identity(dir) {
+    if identity {
         args.extend([
             "-c",
             "user.name=fabrik",
@@ -145,9 +144,26 @@ pub fn commit(
             "user.email=fabrik@localhost",
         ]);
     }
-    args.extend(["commit", "-q", "--no-verify", "-m", &msg]);
-    git(dir, &args)?;
-    Ok(Some(git(dir, &["rev-parse", "HEAD"])?))
+    // No hooks (the verifier and gates are the checks) and no auto-maintenance spawned per commit.
+    args.extend([
+        "-c",
+        "maintenance.auto=false",
+        "-c",
+        "gc.auto=0",
+        "commit",
+        "-q",
+        "--no-verify",
+        "-m",
+        &msg,
+    ]);
+    match git(dir, &args) {
+        Ok(_) => Ok(Some(git(dir, &["rev-parse", "HEAD"])?)),
+        // `git commit` exits 1 with nothing staged; anything else is a real failure.
+        Err(e) => match git(dir, &["diff", "--cached", "--quiet"]) {
+            Ok(_) => Ok(None),
+            Err(_) => Err(e),
+        },
+    }
 }
 
 /// Discards uncommitted edits in a worktree (before re-running a stage that was in flight).
