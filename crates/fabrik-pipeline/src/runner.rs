@@ -254,11 +254,13 @@ impl<'a> Pipeline<'a> {
             state.plan_sha256 = Some(fabrik_core::durable::sha256_hex(plan.as_bytes()));
             files.write("plan.md", plan.as_bytes())?;
         }
+        // Routed before the first snapshot: a run that stops (kill -9, I/O error) right
+        // after it must resume at its start stage; INIT on disk would be a dead end.
+        let start = Start::Stage(route.start);
+        state.phase = machine::next(Phase::Init, Event::Routed(start)).unwrap_or(route.start);
         files.save(&mut state)?;
         let data = json!({"task": state.task, "risk": state.risk, "risk_reasons": state.risk_reasons, "workspace": state.workspace.path, "resumed": false});
         files.event(&mut state, EventKind::RunStarted, None, None, data)?;
-        let start = Start::Stage(route.start);
-        state.phase = machine::next(Phase::Init, Event::Routed(start)).unwrap_or(route.start);
         files.save(&mut state)?;
         self.observer.run_started(&state, false);
         Driver::new(self, files, state, agents, lock, false).drive()
@@ -277,6 +279,9 @@ impl<'a> Pipeline<'a> {
         no_wait: bool,
     ) -> Result<RunState> {
         let store = Store::new(root);
+        // An unknown or unreadable run is reported as such (exit 3), also in a repository
+        // without `.fabrik/` (where taking the lock would fail first).
+        store.load(id)?;
         let lock = store.lock(!no_wait, |pid| self.observer.waiting_for_lock(pid))?;
         let mut state = store.load(id)?;
         if let Some(m) = max_verify {
@@ -308,6 +313,11 @@ impl<'a> Pipeline<'a> {
                 state.error = None;
             }
             _ => {}
+        }
+        if state.phase == Phase::Verification {
+            // Gates run immediately before every verification (DESIGN section 3); the
+            // workspace may have changed since the interrupted run passed them.
+            state.phase = Phase::PreVerify;
         }
         state.status = DriverStatus::Running;
         let running: Vec<Stage> = remaining_stages(state.phase);

@@ -1,0 +1,20 @@
+//! Integration tests of the `fabrik` binary: real processes, real git repositories, and the
+//! scripted fake agent from `fabrik-testkit` standing in for every agent CLI.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a panic is the failure report"
+)]
+
+mod common;
+mod failures;
+mod golden;
+mod in_place;
+mod interrupt;
+mod planning;
+mod resources;
+mod routing;
+mod snapshots;
+mod stage_cmd;
+mod store;
+mod usage;
