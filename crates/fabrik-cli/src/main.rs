@@ -104,6 +104,7 @@ fn exit_code(e: &CliError) -> u8 {
             P::Agent(fabrik_agent::Error::Cancelled { .. }) => exit::INTERRUPTED,
             P::Agent(_) => exit::STAGE_FAILURE,
             P::NotARepo { .. }
+            | P::NoCommits { .. }
             | P::DirtyTree { .. }
             | P::RunNotFound { .. }
             | P::CorruptState { .. }

@@ -129,6 +129,7 @@ fn hint(e: &CliError) -> Option<String> {
     match e {
         CliError::Pipeline(P::Agent(fabrik_agent::Error::Unavailable { hint, .. })) if !hint.is_empty() => Some(hint.clone()),
         CliError::Pipeline(P::NotARepo { .. }) => Some("run inside a git repository, or pass --in-place --allow-no-vcs".into()),
+        CliError::Pipeline(P::NoCommits { .. }) => Some("commit once (a run branches from HEAD), or pass --in-place".into()),
         CliError::Pipeline(P::DirtyTree { .. }) => Some("commit or stash first, drop --in-place to work in a worktree, or pass --allow-dirty".into()),
         CliError::Pipeline(P::CorruptState { .. }) => Some("inspect the file; `fabrik status <RUN_ID> --mark-failed` records the run as failed and keeps the file aside".into()),
         CliError::Pipeline(P::RunNotFound { .. }) => Some("`fabrik status` lists the runs of this repository".into()),

@@ -18,6 +18,12 @@ pub enum Error {
         /// The directory.
         path: PathBuf,
     },
+    /// Worktree mode needs a commit to branch from.
+    #[error("the repository at `{}` has no commits yet", path.display())]
+    NoCommits {
+        /// The repository.
+        path: PathBuf,
+    },
     /// In-place mode on a dirty tree without `--allow-dirty`.
     #[error("the working tree has uncommitted changes: {}", files.join(", "))]
     DirtyTree {

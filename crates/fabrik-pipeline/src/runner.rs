@@ -211,7 +211,7 @@ impl<'a> Pipeline<'a> {
         let ws = match mode {
             WorkspaceMode::Worktree => {
                 warn_dirty(self.observer, &route.root);
-                workspace::create_worktree(&route.root, &id)?
+                workspace::plan_worktree(&route.root, &id)?
             }
             WorkspaceMode::InPlace => {
                 workspace::in_place(&route.root, route.has_git, opts.allow_dirty)?
@@ -259,6 +259,9 @@ impl<'a> Pipeline<'a> {
         let start = Start::Stage(route.start);
         state.phase = machine::next(Phase::Init, Event::Routed(start)).unwrap_or(route.start);
         files.save(&mut state)?;
+        if state.workspace.mode == WorkspaceKind::Worktree {
+            workspace::ensure_worktree(&route.root, &state.workspace)?;
+        }
         let data = json!({"task": state.task, "risk": state.risk, "risk_reasons": state.risk_reasons, "workspace": state.workspace.path, "resumed": false});
         files.event(&mut state, EventKind::RunStarted, None, None, data)?;
         files.save(&mut state)?;
@@ -324,6 +327,9 @@ impl<'a> Pipeline<'a> {
         let agents = self.agents_for(&running)?;
         let files = RunFiles::create(&store, id)?;
         state.event_seq = state.event_seq.max(files.events_written());
+        if state.workspace.mode == WorkspaceKind::Worktree {
+            workspace::ensure_worktree(root, &state.workspace)?;
+        }
         let data = json!({"task": state.task, "risk": state.risk, "resumed": true, "phase": state.phase.label()});
         files.event(&mut state, EventKind::RunStarted, None, None, data)?;
         files.save(&mut state)?;

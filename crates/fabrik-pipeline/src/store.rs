@@ -169,8 +169,14 @@ impl Store {
                 });
             }
         };
+        // A directory without state.json is a run that died before its first snapshot:
+        // nothing ran, so there is nothing to list or resume.
         let mut ids: Vec<RunId> = entries
-            .filter_map(|e| e.ok()?.file_name().to_str().and_then(RunId::parse))
+            .filter_map(|e| {
+                let e = e.ok()?;
+                e.path().join("state.json").exists().then_some(())?;
+                e.file_name().to_str().and_then(RunId::parse)
+            })
             .collect();
         ids.sort();
         Ok(ids)

@@ -13,24 +13,62 @@ use crate::state::{Checkpoint, WorkspaceKind, WorkspaceState};
 
 /// Creates the worktree `.fabrik/worktrees/<id>` on branch `fabrik/<id>` from HEAD.
 ///
+/// The worktree a run will use (nothing is created yet: the run's state is saved first, so
+/// a crash at any instant leaves a resumable run, never an orphan worktree).
+///
 /// # Errors
-/// git failures (a repository without commits among them).
-pub fn create_worktree(root: &Path, id: &RunId) -> Result<WorkspaceState> {
-    let base = git(root, &["rev-parse", "--verify", "HEAD^{commit}"]).map_err(|_| Error::Git {
-        args: "rev-parse HEAD".into(),
-        stderr: "the repository has no commits yet; commit once, or use --in-place".into(),
-    })?;
-    let path = worktree_path(root, id);
-    let branch = format!("fabrik/{id}");
-    let p = path.to_string_lossy();
-    git(root, &["worktree", "add", "-q", "-b", &branch, &p, &base])?;
+/// [`Error::NoCommits`] in a repository without commits.
+pub fn plan_worktree(root: &Path, id: &RunId) -> Result<WorkspaceState> {
+    let base =
+        git(root, &["rev-parse", "--verify", "HEAD^{commit}"]).map_err(|_| Error::NoCommits {
+            path: root.to_path_buf(),
+        })?;
     Ok(WorkspaceState {
         mode: WorkspaceKind::Worktree,
-        path: p.into_owned(),
-        branch: Some(branch),
+        path: worktree_path(root, id).to_string_lossy().into_owned(),
+        branch: Some(format!("fabrik/{id}")),
         base_commit: Some(base),
         checkpoint: None,
     })
+}
+
+/// Makes sure the run's worktree exists: creates it (and its branch) the first time,
+/// re-attaches the branch when a crash interrupted the creation, and on a resumed run
+/// discards the uncommitted edits of the stage that was in flight (stages commit before
+/// they are recorded as done, so anything uncommitted belongs to an unfinished attempt).
+///
+/// # Errors
+/// git failures.
+pub fn ensure_worktree(root: &Path, ws: &WorkspaceState) -> Result<()> {
+    let (Some(branch), Some(base)) = (&ws.branch, &ws.base_commit) else {
+        return Ok(());
+    };
+    let path = Path::new(&ws.path);
+    if path.join(".git").exists() {
+        return discard_uncommitted(path);
+    }
+    // A `worktree add` killed half-way leaves a registration (and maybe a directory) behind.
+    let _ = git(root, &["worktree", "prune"]);
+    if path.exists() {
+        std::fs::remove_dir_all(path).map_err(io(path))?;
+    }
+    let p = ws.path.as_str();
+    if git(
+        root,
+        &[
+            "rev-parse",
+            "--verify",
+            "-q",
+            &format!("refs/heads/{branch}"),
+        ],
+    )
+    .is_ok()
+    {
+        git(root, &["worktree", "add", "-q", p, branch])?;
+    } else {
+        git(root, &["worktree", "add", "-q", "-b", branch, p, base])?;
+    }
+    Ok(())
 }
 
 /// `<root>/.fabrik/worktrees/<id>`.

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use pretty_assertions::assert_eq;
 
-use crate::common::{FABRIK, Fixture, Setup, fabrik_in, happy};
+use crate::common::{FABRIK, Fixture, Setup, fabrik_in, happy, run_ids_in};
 
 #[test]
 fn an_empty_or_blank_task_exits_5_and_runs_nothing() {
@@ -210,4 +210,29 @@ fn a_json_dry_run_prints_only_the_result_document() {
     assert_eq!(r["stages"], serde_json::json!([]));
     assert_eq!(run.stderr, "");
     assert_eq!(entries(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn a_repository_without_commits_exits_3_and_leaves_no_run() {
+    let fx = Fixture::new();
+    fx.script(happy());
+    let dir = fx.plain_dir();
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&dir)
+            .args(args)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+
+    let run = fabrik_in(&dir, &["fix typo in docs"]);
+    run.expect_code(3);
+    assert!(run.stderr.contains("has no commits yet"), "{run:?}");
+    assert!(run.stderr.contains("hint: commit once"), "{run:?}");
+    assert!(fx.calls().is_empty());
+    assert!(run_ids_in(&dir).is_empty());
 }
