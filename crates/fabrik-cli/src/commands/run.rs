@@ -124,25 +124,30 @@ fn dry_run(
         if !on {
             continue;
         }
-        let agents: Vec<String> = pipeline
-            .stage_agents(*s)
-            .iter()
-            .map(|a| {
-                let model = config
-                    .agents
-                    .get(a)
-                    .and_then(|c| c.model.clone())
-                    .unwrap_or_else(|| "default model".into());
-                format!("{a} ({model})")
-            })
-            .collect();
+        let describe = |names: &[String]| -> String {
+            let list: Vec<String> = names
+                .iter()
+                .map(|a| {
+                    let model = config.agents.get(a).and_then(|c| c.model.clone());
+                    format!("{a} ({})", model.as_deref().unwrap_or("default model"))
+                })
+                .collect();
+            list.join(", ")
+        };
+        let mut agents = describe(&pipeline.stage_agents(*s));
+        if *s == Stage::Planning {
+            let st = &config.stages.planning;
+            agents = describe(&st.agents);
+            if !st.reviewers.is_empty() {
+                agents.push_str(&format!(" -> review: {}", describe(&st.reviewers)));
+            }
+        }
         let label = crate::output::stage_label(*s);
         if *s == Stage::Verification {
             ctx.printer
                 .line(&format!("  PRE-FLIGHT GATES: {}", gates_summary(config)));
         }
-        ctx.printer
-            .line(&format!("  {label}: {}", agents.join(", ")));
+        ctx.printer.line(&format!("  {label}: {agents}"));
     }
     ctx.printer.line("");
     ctx.printer.line("RESULT: DRY-RUN SUCCESS");

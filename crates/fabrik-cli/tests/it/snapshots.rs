@@ -41,3 +41,23 @@ fn dry_run_human_output() {
     assert!(!fx.repo.exists(".fabrik"));
     filtered(|| insta::assert_snapshot!("dry_run_high_risk", run.stdout));
 }
+
+/// Every `--help` is part of the interface: a change to it shows up in review.
+#[test]
+fn help_texts() {
+    let dir = tempfile::tempdir().unwrap();
+    for cmd in ["", "run", "stage", "resume", "status"] {
+        let mut args: Vec<&str> = cmd.split_whitespace().collect();
+        args.push("--help");
+        let run = crate::common::fabrik_in(dir.path(), &args);
+        run.expect_code(0);
+        let name = if cmd.is_empty() {
+            "help".to_owned()
+        } else {
+            format!("help_{}", cmd.replace(' ', "_"))
+        };
+        insta::with_settings!({ prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!(name, run.stdout);
+        });
+    }
+}
