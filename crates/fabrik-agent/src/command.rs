@@ -3,12 +3,18 @@
 //! The prompt goes on stdin, as the `{prompt}` argument or in `{prompt_file}`; stdout is
 //! the final text; a non-zero exit is a failure carrying the stderr tail. Usage is
 //! estimated (bytes / 4) because a generic command reports none.
+//!
+//! The process handling here ([`launch_process`] and the outcome helpers) is shared with
+//! the presets: every CLI backend runs with the same explicit environment, supervision,
+//! transcript files and redaction.
 
-use std::path::Path;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use fabrik_config::{AgentConfig, PromptVia};
 use fabrik_core::Usage;
-use fabrik_core::process::{self, Limits, SpawnError, Spec, StopReason};
+use fabrik_core::process::{self, Limits, Outcome, SpawnError, Spec, StopReason};
 
 use crate::env::agent_env;
 use crate::{Agent, Error, Request, Response, Result, SessionPolicy};
@@ -90,7 +96,7 @@ impl Agent for CommandAgent {
 
     fn preflight(&self) -> Result<()> {
         let program = self.config.argv.first().map_or("", String::as_str);
-        if find_program(program).is_some() {
+        if find_program(program, agent_path(&self.config)).is_some() {
             Ok(())
         } else {
             Err(self.missing(program))
@@ -114,37 +120,23 @@ impl Agent for CommandAgent {
             run_id: req.run_id,
         };
         let argv = self.argv(&vars);
-        let spec = self.spec(req, &argv);
-        let outcome = process::run(&spec, req.cancel).map_err(|e| match e {
+        let stdin =
+            (self.config.prompt_via == PromptVia::Stdin).then(|| req.prompt.as_bytes().to_vec());
+        let launch = Launch {
+            program: &argv[0],
+            args: &argv[1..],
+            env: &[],
+            stdin,
+        };
+        let outcome = launch_process(&self.config, req, &launch).map_err(|e| match e {
             SpawnError::NotFound { program } => self.missing(&program),
-            SpawnError::Io { program, source } => Error::Crashed {
-                agent: self.config.name.clone(),
-                status: format!("could not start `{program}`: {source}"),
-                stderr_tail: String::new(),
-            },
+            e @ SpawnError::Io { .. } => spawn_failed(&self.config.name, &e),
         })?;
-        let agent = self.config.name.clone();
-        match outcome.stopped {
-            Some(StopReason::Timeout) => {
-                return Err(Error::Timeout {
-                    agent,
-                    after: req.timeout,
-                });
-            }
-            Some(StopReason::Cancelled) => return Err(Error::Cancelled { agent }),
-            None => {}
+        if let Some(e) = stopped(&self.config.name, &outcome, req.timeout) {
+            return Err(e);
         }
         if !outcome.success() {
-            let status = match (outcome.code, outcome.signal) {
-                (Some(c), _) => format!("exit code {c}"),
-                (None, Some(s)) => format!("killed by signal {s}"),
-                (None, None) => "unknown status".to_owned(),
-            };
-            return Err(Error::Crashed {
-                agent,
-                status,
-                stderr_tail: outcome.stderr.tail_text(2000),
-            });
+            return Err(crashed(&self.config.name, &outcome));
         }
         let usage = Usage::estimate(req.prompt.len() as u64, outcome.stdout.total);
         Ok(Response {
@@ -157,49 +149,6 @@ impl Agent for CommandAgent {
 }
 
 impl CommandAgent {
-    fn spec(&self, req: &Request<'_>, argv: &[String]) -> Spec {
-        let extra: Vec<(String, String)> = self
-            .config
-            .env
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let fabrik = [
-            ("FABRIK_RUN_ID", req.run_id.to_owned()),
-            ("FABRIK_STAGE", req.role.to_owned()),
-            ("FABRIK_ITERATION", req.iteration.to_string()),
-            ("FABRIK_ATTEMPT", req.attempt.to_string()),
-            (
-                "FABRIK_WORKSPACE",
-                req.workspace.to_string_lossy().into_owned(),
-            ),
-            ("FABRIK_SESSION", req.slot.to_owned()),
-        ];
-        let mut redactor = req.redactor.clone();
-        for (k, v) in &extra {
-            if fabrik_core::redact::is_secret_name(k) {
-                redactor.add_known(v);
-            }
-        }
-        let mut spec = Spec::new(&argv[0], req.workspace);
-        spec.args = argv[1..].iter().map(Into::into).collect();
-        spec.env = agent_env(&extra, &fabrik);
-        spec.clear_env = true;
-        spec.stdin =
-            (self.config.prompt_via == PromptVia::Stdin).then(|| req.prompt.as_bytes().to_vec());
-        spec.stdout_path = Some(req.transcript.stdout.clone());
-        spec.stderr_path = Some(req.transcript.stderr.clone());
-        spec.timeout = Some(req.timeout);
-        spec.grace = req.grace;
-        spec.limits = Limits {
-            head: 4 << 20,
-            tail: 1 << 20,
-            file_cap: 64 << 20,
-        };
-        spec.redactor = redactor;
-        spec
-    }
-
     fn missing(&self, program: &str) -> Error {
         Error::Unavailable {
             agent: self.config.name.clone(),
@@ -212,16 +161,131 @@ impl CommandAgent {
     }
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+/// What to start for one agent call: the program, its arguments, variables the backend
+/// sets on top of the agent's explicit environment, and the bytes for stdin.
+pub(crate) struct Launch<'a> {
+    /// Program, looked up on the agent's `PATH` when it has no slash.
+    pub(crate) program: &'a str,
+    /// Arguments after the program.
+    pub(crate) args: &'a [String],
+    /// Variables set by the backend itself (after the allowlist and the configured `env`).
+    pub(crate) env: &'a [(String, String)],
+    /// Written to stdin, which is then closed; `None` gives a null stdin.
+    pub(crate) stdin: Option<Vec<u8>>,
+}
+
+/// Runs one agent call under supervision: its own process group, the explicit environment
+/// (allowlist + `env` + `FABRIK_*`), the workspace as cwd, output streamed redacted into the
+/// transcript files, the request's timeout and grace. Shared by every CLI backend.
+///
+/// # Errors
+/// Only when the program cannot be started; how it ended is in the [`Outcome`].
+pub(crate) fn launch_process(
+    config: &AgentConfig,
+    req: &Request<'_>,
+    launch: &Launch<'_>,
+) -> std::result::Result<Outcome, SpawnError> {
+    let mut extra: Vec<(String, String)> = config
+        .env
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    extra.extend(launch.env.iter().cloned());
+    let fabrik = [
+        ("FABRIK_RUN_ID", req.run_id.to_owned()),
+        ("FABRIK_STAGE", req.role.to_owned()),
+        ("FABRIK_ITERATION", req.iteration.to_string()),
+        ("FABRIK_ATTEMPT", req.attempt.to_string()),
+        (
+            "FABRIK_WORKSPACE",
+            req.workspace.to_string_lossy().into_owned(),
+        ),
+        ("FABRIK_SESSION", req.slot.to_owned()),
+    ];
+    let mut redactor = req.redactor.clone();
+    for (k, v) in &extra {
+        if fabrik_core::redact::is_secret_name(k) {
+            redactor.add_known(v);
+        }
+    }
+    let mut spec = Spec::new(launch.program, req.workspace);
+    spec.args = launch.args.iter().map(Into::into).collect();
+    spec.env = agent_env(&extra, &fabrik);
+    spec.clear_env = true;
+    spec.stdin = launch.stdin.clone();
+    spec.stdout_path = Some(req.transcript.stdout.clone());
+    spec.stderr_path = Some(req.transcript.stderr.clone());
+    spec.timeout = Some(req.timeout);
+    spec.grace = req.grace;
+    spec.limits = Limits {
+        head: 4 << 20,
+        tail: 1 << 20,
+        file_cap: 64 << 20,
+    };
+    spec.redactor = redactor;
+    process::run(&spec, req.cancel)
+}
+
+/// The error for a child fabrik ended (timeout or Ctrl-C), if it did.
+pub(crate) fn stopped(agent: &str, outcome: &Outcome, timeout: Duration) -> Option<Error> {
+    match outcome.stopped? {
+        StopReason::Timeout => Some(Error::Timeout {
+            agent: agent.to_owned(),
+            after: timeout,
+        }),
+        StopReason::Cancelled => Some(Error::Cancelled {
+            agent: agent.to_owned(),
+        }),
+    }
+}
+
+/// "exit code 3", "killed by signal 9".
+pub(crate) fn status_text(outcome: &Outcome) -> String {
+    match (outcome.code, outcome.signal) {
+        (Some(c), _) => format!("exit code {c}"),
+        (None, Some(s)) => format!("killed by signal {s}"),
+        (None, None) => "unknown status".to_owned(),
+    }
+}
+
+/// A failed exit: its status and the end of stderr (of stdout when stderr is empty: some
+/// CLIs print their errors there).
+pub(crate) fn crashed(agent: &str, outcome: &Outcome) -> Error {
+    let mut tail = outcome.stderr.tail_text(2000);
+    if tail.trim().is_empty() {
+        tail = outcome.stdout.tail_text(2000);
+    }
+    Error::Crashed {
+        agent: agent.to_owned(),
+        status: status_text(outcome),
+        stderr_tail: tail,
+    }
+}
+
+/// A program that exists but could not be started.
+pub(crate) fn spawn_failed(agent: &str, e: &SpawnError) -> Error {
+    let detail = match e {
+        SpawnError::Io { source, .. } => format!(": {source}"),
+        SpawnError::NotFound { .. } => String::new(),
+    };
+    Error::Crashed {
+        agent: agent.to_owned(),
+        status: format!("{e}{detail}"),
+        stderr_tail: String::new(),
+    }
+}
+
+pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
     })
 }
 
-/// Finds `program` as `execve` would: a path when it has a slash, else on `PATH`.
+/// Finds `program` as `execve` would: a path when it has a slash, else on `path` (the
+/// agent's `PATH`: the one in its configured `env`, else fabrik's own).
 #[must_use]
-pub(crate) fn find_program(program: &str) -> Option<std::path::PathBuf> {
+pub(crate) fn find_program(program: &str, path: Option<&OsStr>) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let is_exec = |p: &Path| {
         p.metadata()
@@ -234,27 +298,34 @@ pub(crate) fn find_program(program: &str) -> Option<std::path::PathBuf> {
         let p = Path::new(program);
         return is_exec(p).then(|| p.to_path_buf());
     }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
+    let inherited = std::env::var_os("PATH");
+    let path = path.or(inherited.as_deref())?;
+    std::env::split_paths(path)
         .map(|d| d.join(program))
         .find(|p| is_exec(p))
 }
 
+/// The `PATH` an agent runs with: its configured `env` wins over fabrik's.
+pub(crate) fn agent_path(config: &AgentConfig) -> Option<&OsStr> {
+    config.env.get("PATH").map(OsStr::new)
+}
+
 /// Quotes `argv` for display the way a POSIX shell would read it back.
-fn shell_words(argv: &[String]) -> String {
-    argv.iter()
-        .map(|a| {
-            if !a.is_empty()
-                && a.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%{}<>".contains(&b))
-            {
-                a.clone()
-            } else {
-                format!("'{}'", a.replace('\'', r"'\''"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+pub(crate) fn shell_words(argv: &[String]) -> String {
+    argv.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
+}
+
+/// Quotes one word for a POSIX shell (unchanged when nothing in it needs quoting).
+pub(crate) fn quote(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%{}<>".contains(&b))
+    {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
 }
 
 #[cfg(test)]

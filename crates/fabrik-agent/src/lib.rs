@@ -5,10 +5,16 @@
 //! that the binary maps to an exit code: [`Error::Unavailable`] is a configuration problem
 //! (exit 3), the others are stage failures (exit 1). This crate owns how agents are
 //! started and supervised; it does not know the pipeline's order of stages.
+//!
+//! Backends: [`CommandAgent`] runs any program from its `argv`; the presets (`preset =
+//! "droid" | "claude" | "codex" | "gemini" | "aider" | "opencode"`) know each CLI's headless
+//! flags, its permission flags for [`Autonomy`], its sessions and its JSON output, and
+//! classify its failures. Both run through the same supervised process handling.
 
 mod command;
 mod env;
 mod error;
+mod preset;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -28,6 +34,18 @@ pub enum Autonomy {
     ReadOnly,
     /// Edit files in the workspace.
     Write,
+}
+
+impl Autonomy {
+    /// The autonomy the pipeline gives a role (`FABRIK_STAGE`): execution and ship may
+    /// write; discovery, planning, review and verification may not.
+    #[must_use]
+    pub fn for_role(role: &str) -> Autonomy {
+        match role {
+            "execution" | "pre_verify" | "ship" => Autonomy::Write,
+            _ => Autonomy::ReadOnly,
+        }
+    }
 }
 
 /// Which conversation the call belongs to.
@@ -138,7 +156,8 @@ pub trait Agent: Send + Sync {
 pub fn build(config: &AgentConfig) -> Result<Box<dyn Agent>> {
     match config.kind {
         AgentKind::Command => Ok(Box::new(CommandAgent::new(config.clone()))),
-        _ => Err(Error::Unavailable {
+        AgentKind::Preset => Ok(Box::new(preset::build(config)?)),
+        AgentKind::Openai | AgentKind::Replay => Err(Error::Unavailable {
             agent: config.name.clone(),
             reason: format!(
                 "the `{}` backend is not available in this build",

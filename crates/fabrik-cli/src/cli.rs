@@ -54,6 +54,9 @@ pub(crate) enum Command {
     Resume(ResumeArgs),
     /// List runs, or show one: stages, gates, verdicts, usage.
     Status(StatusArgs),
+    /// List the configured agents, whether each can run here, and the exact command line
+    /// every stage would run.
+    Agents,
 }
 
 /// Risk levels for `--risk`.
@@ -147,7 +150,9 @@ pub(crate) struct StatusArgs {
 }
 
 /// Subcommand names, for the `fabrik TASK` shorthand.
-pub(crate) const SUBCOMMANDS: &[&str] = &["run", "stage", "resume", "status", "dupes", "help"];
+pub(crate) const SUBCOMMANDS: &[&str] = &[
+    "run", "stage", "resume", "status", "agents", "dupes", "help",
+];
 
 /// Options of `run` that take a value (the shorthand must skip their values).
 const VALUE_OPTIONS: &[&str] = &[

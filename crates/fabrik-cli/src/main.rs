@@ -90,6 +90,13 @@ fn dispatch(cli: Cli, printer: &Printer, cancel: &CancelToken) -> Outcome {
         Command::Stage(args) => commands::stage::run(&args, &ctx),
         Command::Resume(args) => commands::resume::run(&args, &ctx),
         Command::Status(args) => commands::status::run(&args, &ctx),
+        Command::Agents => {
+            let config = ctx.config(&ctx.root())?;
+            Ok(commands::agents::run(
+                &config,
+                &mut std::io::stdout().lock(),
+            )?)
+        }
     }
 }
 

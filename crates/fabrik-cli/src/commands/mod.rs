@@ -1,5 +1,6 @@
 //! One file per subcommand, each exposing `run(args, &Ctx) -> Outcome`.
 
+pub(crate) mod agents;
 pub(crate) mod resume;
 pub(crate) mod run;
 pub(crate) mod stage;

@@ -236,3 +236,26 @@ fn a_repository_without_commits_exits_3_and_leaves_no_run() {
     assert!(fx.calls().is_empty());
     assert!(run_ids_in(&dir).is_empty());
 }
+
+#[test]
+fn agents_lists_each_stage_command_line() {
+    let fx = Fixture::new();
+    let run = fx.run(&["agents"]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("execution"), "{run:?}");
+    assert!(run.stdout.contains("--script"), "{run:?}");
+    // The built-in defaults name CLIs that an empty PATH does not have: exit 3, each named.
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::common::fabrik_cmd(dir.path())
+        .env("PATH", dir.path())
+        .arg("agents")
+        .output()
+        .unwrap();
+    let run = crate::common::Run::from(out);
+    run.expect_code(3);
+    assert!(
+        run.stdout.contains("`droid` was not found on PATH"),
+        "{run:?}"
+    );
+    assert!(run.stdout.contains("codex exec --json"), "{run:?}");
+}
