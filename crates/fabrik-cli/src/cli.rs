@@ -54,6 +54,11 @@ pub(crate) enum Command {
     Resume(ResumeArgs),
     /// List runs, or show one: stages, gates, verdicts, usage.
     Status(StatusArgs),
+    /// The Stage-2 plan contract: print it, or lint a plan against it (and the repository).
+    #[command(subcommand)]
+    Plan(crate::commands::plan::PlanCommand),
+    /// Check the diff against a plan's file-impact manifest and DO-NOT-TOUCH list.
+    Scope(crate::commands::scope::ScopeArgs),
     /// List the configured agents, whether each can run here, and the exact command line
     /// every stage would run.
     Agents,
@@ -151,7 +156,7 @@ pub(crate) struct StatusArgs {
 
 /// Subcommand names, for the `fabrik TASK` shorthand.
 pub(crate) const SUBCOMMANDS: &[&str] = &[
-    "run", "stage", "resume", "status", "agents", "dupes", "help",
+    "run", "stage", "resume", "status", "plan", "scope", "agents", "dupes", "help",
 ];
 
 /// Options of `run` that take a value (the shorthand must skip their values).

@@ -29,6 +29,9 @@ pub(crate) enum CliError {
     /// Pipeline problems (exit per variant).
     #[error(transparent)]
     Pipeline(#[from] fabrik_pipeline::Error),
+    /// Plan lint and scope problems (exit 3; a broken pipe exits 0).
+    #[error(transparent)]
+    Plan(#[from] fabrik_plan::Error),
     /// Bad usage detected after parsing (exit 3).
     #[error("{0}")]
     Usage(String),
@@ -90,6 +93,16 @@ fn dispatch(cli: Cli, printer: &Printer, cancel: &CancelToken) -> Outcome {
         Command::Stage(args) => commands::stage::run(&args, &ctx),
         Command::Resume(args) => commands::resume::run(&args, &ctx),
         Command::Status(args) => commands::status::run(&args, &ctx),
+        Command::Plan(cmd) => Ok(commands::plan::run(
+            &cmd,
+            &ctx.cwd,
+            &mut std::io::stdout().lock(),
+        )?),
+        Command::Scope(args) => Ok(commands::scope::run(
+            &args,
+            &ctx.cwd,
+            &mut std::io::stdout().lock(),
+        )?),
         Command::Agents => {
             let config = ctx.config(&ctx.root())?;
             Ok(commands::agents::run(
@@ -120,7 +133,12 @@ fn exit_code(e: &CliError) -> u8 {
             | P::Plan { .. } => exit::CONFIG_ERROR,
             P::Git { .. } | P::Io { .. } => exit::STAGE_FAILURE,
         },
-        CliError::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe => exit::SUCCESS,
+        CliError::Io(io) | CliError::Plan(fabrik_plan::Error::Write(io))
+            if io.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            exit::SUCCESS
+        }
+        CliError::Plan(_) => exit::CONFIG_ERROR,
         CliError::Io(_) => exit::STAGE_FAILURE,
     }
 }

@@ -144,6 +144,8 @@ pub struct StageConfig {
     pub reviewers: Vec<String>,
     /// Planner revisions after rejections (planning only).
     pub max_revisions: u32,
+    /// Lint and ground the planner's plan against the contract (planning only).
+    pub lint: bool,
     /// Time limit per agent call.
     pub timeout: Duration,
 }
@@ -168,7 +170,7 @@ pub struct GatesConfig {
 }
 
 /// Built-in gates this build provides.
-pub const BUILTIN_GATES: &[&str] = &["clones"];
+pub const BUILTIN_GATES: &[&str] = &["clones", "scope"];
 
 /// `[[gates.command]]`.
 #[derive(Clone, Debug, PartialEq)]
@@ -339,6 +341,7 @@ fn resolve_stages(
         agents: refs(cx, "discovery", d.agents.unwrap_or_default(), agents)?,
         reviewers: Vec::new(),
         max_revisions: 0,
+        lint: false,
         timeout: timeout(d.timeout)?,
     };
     let p = s.planning.unwrap_or_default();
@@ -346,6 +349,7 @@ fn resolve_stages(
         agents: refs(cx, "planning", p.agent.into_iter().collect(), agents)?,
         reviewers: refs(cx, "planning", p.reviewers.unwrap_or_default(), agents)?,
         max_revisions: p.max_revisions.unwrap_or(2),
+        lint: p.lint.unwrap_or(true),
         timeout: timeout(p.timeout)?,
     };
     let single = |name: &str, r: Option<crate::raw::RawSingle>| -> Result<StageConfig> {
@@ -354,6 +358,7 @@ fn resolve_stages(
             agents: refs(cx, name, r.agent.into_iter().collect(), agents)?,
             reviewers: Vec::new(),
             max_revisions: 0,
+            lint: false,
             timeout: timeout(r.timeout)?,
         })
     };

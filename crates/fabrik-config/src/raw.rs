@@ -76,6 +76,7 @@ pub(crate) struct RawPlanning {
     pub(crate) agent: Option<Spanned<String>>,
     pub(crate) reviewers: Option<Vec<Spanned<String>>>,
     pub(crate) max_revisions: Option<u32>,
+    pub(crate) lint: Option<bool>,
     pub(crate) timeout: Option<Spanned<String>>,
 }
 
@@ -150,6 +151,7 @@ impl RawConfig {
                     agent: pick(a.agent, b.agent),
                     reviewers: pick(a.reviewers, b.reviewers),
                     max_revisions: pick(a.max_revisions, b.max_revisions),
+                    lint: pick(a.lint, b.lint),
                     timeout: pick(a.timeout, b.timeout),
                 }),
                 execution: merge_opt(a.execution, b.execution, merge_single),

@@ -11,6 +11,7 @@ mod error;
 pub mod git;
 pub mod machine;
 mod observer;
+mod plan_check;
 pub mod prompts;
 pub mod report;
 pub mod risk;

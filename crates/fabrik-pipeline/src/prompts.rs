@@ -31,7 +31,7 @@ pub fn planning(task: &str, discovery: Option<&str>, feedback: &[String]) -> Str
     if let Some(d) = discovery {
         let _ = write!(p, "DISCOVERY (from two independent agents):\n{d}\n\n");
     }
-    p.push_str(PLAN_CONTRACT);
+    p.push_str(fabrik_plan::CONTRACT);
     if !feedback.is_empty() {
         p.push_str("\n\nYOUR PREVIOUS PLAN WAS NOT ACCEPTED. Fix these points:\n");
         for f in feedback {
@@ -40,18 +40,6 @@ pub fn planning(task: &str, discovery: Option<&str>, feedback: &[String]) -> Str
     }
     p
 }
-
-/// The Stage-2 plan contract (DESIGN.md section 6), as the planner reads it.
-pub const PLAN_CONTRACT: &str = "The plan MUST have these eight sections:\n\
-1. Repo-awareness proof: searches run, existing files and symbols found, reuse decision per item.\n\
-2. File-impact manifest: table `Path | Action (CREATE/MODIFY/DELETE) | Reason | What will NOT change`, plus a DO-NOT-TOUCH list.\n\
-3. Contracts: API, DB (\"no new table\" stated explicitly when true), UI (component reused, props, state owner).\n\
-4. Invariants: must reuse / must not create / must not duplicate / must pass.\n\
-5. Gates: exact commands with PASS and FAIL conditions.\n\
-6. Golden paths (1-2): command, expected changed files, expected output, exit code.\n\
-7. Failure matrix (at least 5 rows): failure, detection, response, rollback.\n\
-8. Step-report template; verification in a separate session; at most 2 re-verify cycles.\n\
-No vague words (\"integrate\", \"ensure\", \"handle appropriately\", \"as needed\", \"etc.\") without a concrete path, command or symbol.";
 
 /// Plan review: the reviewer returns a JSON verdict.
 #[must_use]

@@ -192,6 +192,23 @@ impl<'a> Pipeline<'a> {
             });
         }
         let plan = opts.plan_file.as_ref().map(|p| read_plan(p)).transpose()?;
+        if let (Some(text), Some(path), true) =
+            (&plan, &opts.plan_file, self.config.stages.planning.lint)
+        {
+            // A plan brought from elsewhere meets the same contract as the planner's.
+            let checked = crate::plan_check::check(text, &route.root);
+            if !checked.errors.is_empty() {
+                let reason = format!(
+                    "it fails the plan contract with {} error(s):\n{}",
+                    checked.errors.len(),
+                    checked.report.trim_end()
+                );
+                return Err(Error::Plan {
+                    path: path.clone(),
+                    reason,
+                });
+            }
+        }
         let running: Vec<Stage> = route
             .stages
             .iter()

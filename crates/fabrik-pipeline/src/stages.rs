@@ -14,7 +14,7 @@ use crate::machine::{Event, Phase};
 use crate::observer::Level;
 use crate::runner::{Driver, Stop};
 use crate::state::WorkspaceKind;
-use crate::{prompts, verdict, workspace};
+use crate::{plan_check, prompts, verdict, workspace};
 
 type Step = std::result::Result<Event, Stop>;
 
@@ -323,10 +323,17 @@ impl Driver<'_, '_> {
                 }
                 Err(e) => return self.failed(r, e),
             };
-            if plan.trim().is_empty() {
-                feedback = vec!["the plan was empty".into()];
-                continue;
-            }
+            let plan = match self.contract_check(
+                plan,
+                &planner,
+                discovery.as_deref(),
+                revision + 1,
+                &mut r,
+            ) {
+                Ok(Ok(plan)) => plan,
+                Ok(Err(errors)) => return self.plan_failed(r, &errors),
+                Err(e) => return self.failed(r, e),
+            };
             feedback.clear();
             for reviewer in &reviewers {
                 let prompt = prompts::review(&self.state.task, &plan);
@@ -372,6 +379,83 @@ impl Driver<'_, '_> {
         r.error = Some(msg.clone());
         self.state.error = Some(msg);
         self.end(r, "STOP (plan rejected)")?;
+        Ok(Event::StageFailed)
+    }
+
+    /// Lints and grounds a plan (`[stages.planning] lint`); on errors the planner is asked
+    /// once more with the findings. Returns the plan that passes, or the remaining errors.
+    fn contract_check(
+        &mut self,
+        mut plan: String,
+        planner: &str,
+        discovery: Option<&str>,
+        revision: u32,
+        r: &mut StageResult,
+    ) -> std::result::Result<std::result::Result<String, Vec<String>>, fabrik_agent::Error> {
+        if !self.p.config.stages.planning.lint {
+            return Ok(if plan.trim().is_empty() {
+                Err(vec!["the plan is empty".into()])
+            } else {
+                Ok(plan)
+            });
+        }
+        let ws = self.workspace();
+        for attempt in 1..=2 {
+            let checked = plan_check::check(&plan, &ws);
+            let _ = self.files.write(
+                &format!("plan-lint-{revision}-{attempt}.txt"),
+                checked.report.as_bytes(),
+            );
+            if checked.errors.is_empty() {
+                return Ok(Ok(plan));
+            }
+            if attempt == 2 {
+                return Ok(Err(checked.errors));
+            }
+            let n = checked.errors.len();
+            self.p.observer.log(
+                Level::Warn,
+                &format!(
+                    "the plan fails the contract ({n} error(s)); asking the planner once more"
+                ),
+            );
+            let prompt = prompts::planning(&self.state.task, discovery, &checked.errors);
+            let c = Call {
+                role: "planning",
+                stage: Stage::Planning,
+                agent: planner,
+                prompt,
+                slot: "s1",
+                fresh: false,
+                autonomy: Autonomy::ReadOnly,
+                iteration: revision,
+                attempt: 2,
+                expect_json: false,
+                seat: 0,
+            };
+            let resp = self.call(&c)?;
+            self.absorb(r, &resp, planner, "s1");
+            plan = resp.text;
+        }
+        Ok(Ok(plan))
+    }
+
+    fn plan_failed(&mut self, mut r: StageResult, errors: &[String]) -> Step {
+        let shown: Vec<&str> = errors.iter().take(8).map(String::as_str).collect();
+        let more = errors.len().saturating_sub(shown.len());
+        let more = if more > 0 {
+            format!(" (and {more} more)")
+        } else {
+            String::new()
+        };
+        let msg = format!(
+            "the plan fails the contract after a re-ask: {}{more}",
+            shown.join("; ")
+        );
+        r.status = StageStatus::Fail;
+        r.error = Some(msg.clone());
+        self.state.error = Some(msg);
+        self.end(r, "STOP (plan fails lint)")?;
         Ok(Event::StageFailed)
     }
 
@@ -426,9 +510,31 @@ impl Driver<'_, '_> {
         Ok(Event::StageFailed)
     }
 
-    fn plan_text(&self) -> Option<String> {
-        self.state.plan_sha256.as_ref()?;
-        std::fs::read_to_string(self.files.dir.join("plan.md")).ok()
+    /// The frozen plan, verified against its sha256: nobody edits a frozen plan.
+    fn frozen_plan(&self) -> std::result::Result<Option<String>, String> {
+        let Some(sha) = &self.state.plan_sha256 else {
+            return Ok(None);
+        };
+        let path = self.files.dir.join("plan.md");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read the frozen plan `{}`: {e}", path.display()))?;
+        let now = fabrik_core::durable::sha256_hex(text.as_bytes());
+        if &now != sha {
+            return Err(format!(
+                "the frozen plan `{}` was changed after it was frozen (sha256 {} expected, {now} found); a frozen plan is never edited: start a new run with `--plan`",
+                path.display(),
+                &sha[..12.min(sha.len())]
+            ));
+        }
+        Ok(Some(text))
+    }
+
+    fn plan_tampered(&mut self, mut r: StageResult, msg: String) -> Step {
+        r.status = StageStatus::Fail;
+        r.error = Some(msg.clone());
+        self.state.error = Some(msg);
+        self.end(r, "STOP (frozen plan changed)")?;
+        Ok(Event::StageFailed)
     }
 
     pub(crate) fn execution(&mut self) -> Step {
@@ -472,7 +578,10 @@ impl Driver<'_, '_> {
                 return Ok(Event::GateFailed);
             }
         }
-        let plan = self.plan_text();
+        let plan = match self.frozen_plan() {
+            Ok(p) => p,
+            Err(msg) => return self.plan_tampered(r, msg),
+        };
         let prompt = prompts::execution(
             &self.state.task,
             plan.as_deref(),
@@ -536,7 +645,26 @@ impl Driver<'_, '_> {
                 self.p.config.gates.command.len() + self.p.config.gates.builtin.len()
             ),
         );
-        fabrik_gates::run_all(&self.p.config.gates, &cx).map_err(|_| Stop::Interrupted)
+        let mut results =
+            fabrik_gates::run_all(&self.p.config.gates, &cx).map_err(|_| Stop::Interrupted)?;
+        // `scope` needs the frozen plan, which only the pipeline has; it runs here rather
+        // than in fabrik-gates so that crate does not depend on its sibling fabrik-plan.
+        let wants_scope = self.p.config.gates.builtin.iter().any(|b| b == "scope");
+        if let (true, Some(base)) = (wants_scope, self.state.workspace.base_commit.clone()) {
+            match self.frozen_plan() {
+                Ok(Some(plan)) => results.push(plan_check::scope_gate(&plan, &ws, &base)),
+                Ok(None) => {}
+                Err(msg) => results.push(GateResult {
+                    name: "scope".into(),
+                    command: "fabrik scope --plan plan.md".into(),
+                    status: fabrik_core::contract::GateStatus::Fail,
+                    exit_code: None,
+                    duration_ms: 0,
+                    output_tail: msg,
+                }),
+            }
+        }
+        Ok(results)
     }
 
     pub(crate) fn pre_verify(&mut self) -> Step {
@@ -596,7 +724,10 @@ impl Driver<'_, '_> {
             .find(|s| s.stage == Stage::PreVerify)
             .map(|s| s.gates.clone())
             .unwrap_or_default();
-        let plan = self.plan_text();
+        let plan = match self.frozen_plan() {
+            Ok(p) => p,
+            Err(msg) => return self.plan_tampered(r, msg),
+        };
         let prompt = prompts::verification(&self.state.task, plan.as_deref(), &diff, &gates);
         let verdict = match self.verdict_call(
             "verification",

@@ -155,7 +155,7 @@ fn find_config(args: &DupesArgs, cwd: &Path, repo: &Path) -> Result<Option<Jscpd
     let first = args
         .paths
         .first()
-        .map(|p| cwd.join(p))
+        .map(|p| cwd.join(p).components().collect::<PathBuf>())
         .filter(|p| p.is_dir());
     let mut dirs: Vec<&Path> = first.iter().map(PathBuf::as_path).collect();
     dirs.extend([repo, cwd]);

@@ -1,8 +1,10 @@
 //! One file per subcommand, each exposing `run(args, &Ctx) -> Outcome`.
 
 pub(crate) mod agents;
+pub(crate) mod plan;
 pub(crate) mod resume;
 pub(crate) mod run;
+pub(crate) mod scope;
 pub(crate) mod stage;
 pub(crate) mod status;
 

@@ -51,6 +51,9 @@ pub(crate) struct Setup {
     /// Keep the config outside the repository and pass `--config`: the repository then
     /// holds no fixture-specific path, so two fixtures' branch trees compare equal.
     pub(crate) config_outside: bool,
+    /// `[stages.planning] lint`: off by default here, because most scenarios test the state
+    /// machine with one-line plans; the plan-contract tests turn it on.
+    pub(crate) lint: bool,
 }
 
 impl Default for Setup {
@@ -62,6 +65,7 @@ impl Default for Setup {
             agent_lines: Vec::new(),
             builder_program: None,
             config_outside: false,
+            lint: false,
         }
     }
 }
@@ -112,9 +116,10 @@ impl Setup {
             t.push('\n');
         }
         let reviewers = if self.reviewer { "\"reviewer\"" } else { "" };
+        let lint = self.lint;
         t.push_str(&format!(
             "[stages.discovery]\nagents = [\"d1\", \"d2\"]\n\n\
-             [stages.planning]\nagent = \"planner\"\nreviewers = [{reviewers}]\n\n\
+             [stages.planning]\nagent = \"planner\"\nreviewers = [{reviewers}]\nlint = {lint}\n\n\
              [stages.execution]\nagent = \"builder\"\n\n\
              [stages.verification]\nagent = \"verifier\"\n\n\
              [stages.ship]\nagent = \"shipper\"\n"

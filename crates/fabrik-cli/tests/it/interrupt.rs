@@ -9,7 +9,7 @@ use nix::sys::signal::Signal;
 use pretty_assertions::assert_eq;
 
 use crate::common::{
-    Fixture, PLAN, Setup, happy, pid_alive, read_json, read_jsonl, read_pidfile, wait_until,
+    Fixture, Setup, happy, pid_alive, read_json, read_jsonl, read_pidfile, wait_until,
 };
 
 #[test]
@@ -100,6 +100,10 @@ impl Lcg {
     }
 }
 
+/// The plan of [`slow_script`]: its manifest names both files the builder creates, so the
+/// `scope` gate passes.
+const AUTH_PLAN: &str = "# Plan\n\n## 2. File-impact manifest\n| Path | Action | Reason | What will NOT change |\n|---|---|---|---|\n| src/auth.rs | CREATE | login | - |\n| src/jwt.rs | CREATE | verify | - |\n";
+
 /// Every stage is deterministic and takes 300 ms; the verifier rejects iteration 1.
 fn slow_script() -> Script {
     Script::new()
@@ -108,7 +112,7 @@ fn slow_script() -> Script {
                 .sleep_ms(300)
                 .print("Discovery: auth lives in src/auth.rs\n"),
         )
-        .step(Step::stage("planning").sleep_ms(300).print(PLAN))
+        .step(Step::stage("planning").sleep_ms(300).print(AUTH_PLAN))
         .step(
             Step::stage("execution")
                 .iteration(1)

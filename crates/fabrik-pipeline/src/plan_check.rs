@@ -1,0 +1,108 @@
+//! The plan contract inside a run: lint and grounding of a planner's (or the user's) plan
+//! before it is frozen, and the `scope` gate that holds the build to the frozen plan.
+
+use std::path::Path;
+use std::time::Instant;
+
+use fabrik_core::contract::{GateResult, GateStatus};
+use fabrik_plan::{Finding, GroundOptions, LintOptions, ParseOptions, Plan, Severity};
+
+/// Bytes of a findings report kept in a gate's output tail.
+const TAIL: usize = 4000;
+
+/// What the contract check found in a plan.
+#[derive(Debug)]
+pub(crate) struct Checked {
+    /// Error-level findings, one line each (fed back to the planner).
+    pub(crate) errors: Vec<String>,
+    /// The full rendered report (errors and warnings), for the run folder.
+    pub(crate) report: String,
+}
+
+/// Lints `text` against the contract and grounds it in `repo`.
+pub(crate) fn check(text: &str, repo: &Path) -> Checked {
+    let plan = match Plan::parse(text, &ParseOptions::default()) {
+        Ok(p) => p,
+        Err(e) => {
+            return Checked {
+                errors: vec![e.to_string()],
+                report: e.to_string(),
+            };
+        }
+    };
+    let mut findings = fabrik_plan::lint(&plan, &LintOptions::default());
+    match fabrik_plan::ground(&plan, repo, &GroundOptions::default()) {
+        Ok(g) => findings.extend(g),
+        Err(e) => {
+            return Checked {
+                errors: vec![format!("grounding failed: {e}")],
+                report: e.to_string(),
+            };
+        }
+    }
+    fabrik_plan::sort_findings(&mut findings);
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(line)
+        .collect();
+    Checked {
+        errors,
+        report: fabrik_plan::render_text(&findings, Some(&plan), "plan.md"),
+    }
+}
+
+fn line(f: &Finding) -> String {
+    let at = f
+        .span
+        .as_ref()
+        .map(|s| format!("line {}: ", s.line))
+        .unwrap_or_default();
+    format!("[{}] {at}{} (fix: {})", f.rule.id(), f.message, f.hint)
+}
+
+/// The `scope` gate: the workspace's diff since `base` against the frozen plan's manifest.
+pub(crate) fn scope_gate(plan_text: &str, workspace: &Path, base: &str) -> GateResult {
+    let start = Instant::now();
+    let mut result = GateResult {
+        name: "scope".into(),
+        command: format!("fabrik scope --plan plan.md --base {base}"),
+        status: GateStatus::Pass,
+        exit_code: Some(0),
+        duration_ms: 0,
+        output_tail: String::new(),
+    };
+    let outcome = Plan::parse(plan_text, &ParseOptions::default())
+        .and_then(|plan| fabrik_plan::check_scope(workspace, &plan, base).map(|f| (plan, f)));
+    match outcome {
+        // Only with `[stages.planning] lint = false` can a frozen plan lack a manifest; there
+        // is then nothing to hold the diff to, and the gate says so instead of failing.
+        Ok((plan, _)) if plan.manifest().is_empty() => {
+            result.status = GateStatus::Skip;
+            result.exit_code = None;
+            result.output_tail = "skipped: the frozen plan has no file-impact manifest".into();
+        }
+        Ok((plan, findings)) => {
+            if fabrik_plan::has_errors(&findings) {
+                result.status = GateStatus::Fail;
+                result.exit_code = Some(1);
+            }
+            result.output_tail = tail(&fabrik_plan::render_text(&findings, Some(&plan), "plan.md"));
+        }
+        Err(e) => {
+            result.status = GateStatus::Fail;
+            result.exit_code = None;
+            result.output_tail = e.to_string();
+        }
+    }
+    result.duration_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
+    result
+}
+
+fn tail(s: &str) -> String {
+    let mut start = s.len().saturating_sub(TAIL);
+    while !s.is_char_boundary(start) {
+        start += 1;
+    }
+    s[start..].to_owned()
+}

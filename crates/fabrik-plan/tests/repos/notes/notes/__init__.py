@@ -1,0 +1,3 @@
+"""A small note keeper."""
+
+__version__ = "0.2.0"
