@@ -54,6 +54,8 @@ pub(crate) enum Command {
     Resume(ResumeArgs),
     /// List runs, or show one: stages, gates, verdicts, usage.
     Status(StatusArgs),
+    /// Find duplicated code: a jscpd-compatible clone detector, diff-aware with --changed.
+    Dupes(crate::commands::dupes::DupesArgs),
     /// The Stage-2 plan contract: print it, or lint a plan against it (and the repository).
     #[command(subcommand)]
     Plan(crate::commands::plan::PlanCommand),

@@ -29,6 +29,9 @@ pub(crate) enum CliError {
     /// Pipeline problems (exit per variant).
     #[error(transparent)]
     Pipeline(#[from] fabrik_pipeline::Error),
+    /// Clone detection problems (exit 3: bad paths, config, base revision).
+    #[error(transparent)]
+    Clones(#[from] fabrik_clones::Error),
     /// Plan lint and scope problems (exit 3; a broken pipe exits 0).
     #[error(transparent)]
     Plan(#[from] fabrik_plan::Error),
@@ -93,6 +96,10 @@ fn dispatch(cli: Cli, printer: &Printer, cancel: &CancelToken) -> Outcome {
         Command::Stage(args) => commands::stage::run(&args, &ctx),
         Command::Resume(args) => commands::resume::run(&args, &ctx),
         Command::Status(args) => commands::status::run(&args, &ctx),
+        Command::Dupes(args) => {
+            let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+            Ok(commands::dupes::run(&args, &ctx.cwd, &mut out, &mut err)?)
+        }
         Command::Plan(cmd) => Ok(commands::plan::run(
             &cmd,
             &ctx.cwd,
@@ -138,7 +145,7 @@ fn exit_code(e: &CliError) -> u8 {
         {
             exit::SUCCESS
         }
-        CliError::Plan(_) => exit::CONFIG_ERROR,
+        CliError::Plan(_) | CliError::Clones(_) => exit::CONFIG_ERROR,
         CliError::Io(_) => exit::STAGE_FAILURE,
     }
 }

@@ -179,6 +179,19 @@ pub(crate) fn stage_line(r: &StageResult, max_verify: u32) -> String {
     {
         line.push_str(&format!("\n  {}", first_line(e, 200)));
     }
+    // What a failed gate said, so the user need not open gates-<n>.json to see why.
+    for g in r.gates.iter().filter(|g| !g.status.is_ok()) {
+        let tail: Vec<&str> = g
+            .output_tail
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .rev()
+            .take(6)
+            .collect();
+        for l in tail.into_iter().rev() {
+            line.push_str(&format!("\n    {}| {}", g.name, first_line(l, 160)));
+        }
+    }
     line
 }
 

@@ -37,7 +37,7 @@ mod walk;
 
 pub use baseline::{Baseline, fingerprint_hex};
 pub use changed::{AddedLines, added_lines, detect_changed, toplevel};
-pub use config::JscpdConfig;
+pub use config::{Formats, JscpdConfig, ModeName};
 pub use error::{Error, Result};
 pub use lang::Language;
 pub use model::{

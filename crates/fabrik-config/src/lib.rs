@@ -53,6 +53,16 @@ pub fn load(root: &Path, explicit: Option<&Path>) -> Result<Config> {
     )
 }
 
+/// Parses `text` as a `fabrik.toml` named `path` (for messages), over the defaults.
+///
+/// # Errors
+/// As [`load`], without the read errors.
+pub fn from_str(text: &str, path: &Path) -> Result<Config> {
+    let defaults = raw::parse(DEFAULT_TOML, Path::new("<built-in defaults>"))?;
+    let merged = defaults.merge(raw::parse(text, path)?);
+    model::resolve(merged, Some((text, path)), Some(path.to_path_buf()))
+}
+
 fn read(path: &Path) -> Result<(String, PathBuf)> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),

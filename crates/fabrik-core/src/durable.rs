@@ -221,6 +221,12 @@ pub fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> io::Result<Jso
         Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
         Err(e) => return Err(e),
     };
+    Ok(parse_jsonl(&bytes))
+}
+
+/// Parses JSON Lines leniently (see [`read_jsonl`]).
+#[must_use]
+pub fn parse_jsonl<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> JsonLines<T> {
     let mut out = JsonLines {
         records: Vec::new(),
         skipped: 0,
@@ -235,7 +241,7 @@ pub fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> io::Result<Jso
             Err(_) => out.skipped += 1,
         }
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]

@@ -118,6 +118,8 @@ mod tests {
             cancel: &cancel,
             grace: Duration::from_millis(100),
             redactor: &redactor,
+            base: None,
+            state_dir: None,
         };
         run_command_gate(g, &cx).unwrap()
     }

@@ -5,6 +5,7 @@
 //!
 //! This crate runs gates and records their results; it does not decide what happens next.
 
+mod clones;
 mod command;
 
 use std::path::Path;
@@ -13,6 +14,7 @@ use std::time::Duration;
 use fabrik_core::process::CancelToken;
 use fabrik_core::redact::Redactor;
 
+pub use clones::{BASELINE_FILE, run_clones_gate};
 pub use command::run_command_gate;
 
 use fabrik_config::GatesConfig;
@@ -27,6 +29,9 @@ pub fn run_all(config: &GatesConfig, cx: &GateContext<'_>) -> Result<Vec<GateRes
     let mut results = Vec::with_capacity(config.command.len() + config.builtin.len());
     for g in &config.command {
         results.push(run_command_gate(g, cx)?);
+    }
+    if config.builtin.iter().any(|b| b == "clones") {
+        results.push(run_clones_gate(cx));
     }
     Ok(results)
 }
@@ -44,6 +49,10 @@ pub struct GateContext<'a> {
     pub grace: Duration,
     /// Applied to every output tail.
     pub redactor: &'a Redactor,
+    /// The commit the run started from (changed-mode gates compare against it).
+    pub base: Option<&'a str>,
+    /// The repository's `.fabrik/` directory (caches, baselines), when there is one.
+    pub state_dir: Option<&'a Path>,
 }
 
 /// The gate run was interrupted; no result is recorded for the gate in flight.

@@ -97,6 +97,12 @@ pub fn verification(task: &str, plan: Option<&str>, diff: &str, gates: &[GateRes
             g.status.label(),
             g.duration_ms
         );
+        // Built-in gates report what they saw (e.g. known clones); the verifier should know.
+        let tail = g.output_tail.trim();
+        if !tail.is_empty() && g.status != fabrik_core::contract::GateStatus::Skip {
+            let start = tail.char_indices().rev().nth(1500).map_or(0, |(i, _)| i);
+            let _ = writeln!(p, "  output:\n  {}", tail[start..].replace('\n', "\n  "));
+        }
     }
     let _ = write!(
         p,

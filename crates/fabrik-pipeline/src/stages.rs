@@ -631,7 +631,16 @@ impl Driver<'_, '_> {
     fn run_gates(&mut self) -> std::result::Result<Vec<GateResult>, Stop> {
         let ws = self.workspace();
         let changed = self.changed_files();
+        let base = self.state.workspace.base_commit.clone();
+        let state_dir = self
+            .files
+            .dir
+            .parent()
+            .and_then(std::path::Path::parent)
+            .map(std::path::Path::to_path_buf);
         let cx = fabrik_gates::GateContext {
+            base: base.as_deref(),
+            state_dir: state_dir.as_deref(),
             workspace: &ws,
             changed_files: &changed,
             cancel: &self.p.cancel,

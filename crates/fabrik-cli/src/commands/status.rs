@@ -121,17 +121,8 @@ fn show(s: &RunState, ctx: &Ctx<'_>) -> Outcome {
                 u.total_tokens()
             ));
         }
+        // `stage_line` already shows what failed gates said.
         ctx.printer.line(&line);
-        for g in st
-            .gates
-            .iter()
-            .filter(|g| g.status != fabrik_core::contract::GateStatus::Pass)
-        {
-            let tail: Vec<&str> = g.output_tail.lines().rev().take(5).collect();
-            for t in tail.into_iter().rev() {
-                ctx.printer.line(&format!("    {}| {t}", g.name));
-            }
-        }
     }
     if !s.open_issues.is_empty() && !matches!(s.phase, Phase::Done) {
         ctx.printer
