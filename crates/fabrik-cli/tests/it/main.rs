@@ -11,6 +11,7 @@ mod failures;
 mod golden;
 mod in_place;
 mod interrupt;
+mod plan_contract;
 mod planning;
 mod resources;
 mod routing;
