@@ -628,10 +628,21 @@ impl Driver<'_, '_> {
         Ok(Event::Succeeded)
     }
 
+    /// What diff-based gates compare against: the base commit, or, in place with
+    /// `--allow-dirty`, the checkpoint's snapshot of the user's uncommitted edits, so the
+    /// builder is not blamed for changes that were there before the run.
+    fn gate_base(&self) -> Option<String> {
+        let ws = &self.state.workspace;
+        ws.checkpoint
+            .as_ref()
+            .and_then(|c| c.stash.clone())
+            .or_else(|| ws.base_commit.clone())
+    }
+
     fn run_gates(&mut self) -> std::result::Result<Vec<GateResult>, Stop> {
         let ws = self.workspace();
         let changed = self.changed_files();
-        let base = self.state.workspace.base_commit.clone();
+        let base = self.gate_base();
         let state_dir = self
             .files
             .dir
@@ -659,7 +670,7 @@ impl Driver<'_, '_> {
         // `scope` needs the frozen plan, which only the pipeline has; it runs here rather
         // than in fabrik-gates so that crate does not depend on its sibling fabrik-plan.
         let wants_scope = self.p.config.gates.builtin.iter().any(|b| b == "scope");
-        if let (true, Some(base)) = (wants_scope, self.state.workspace.base_commit.clone()) {
+        if let (true, Some(base)) = (wants_scope, self.gate_base()) {
             match self.frozen_plan() {
                 Ok(Some(plan)) => results.push(plan_check::scope_gate(&plan, &ws, &base)),
                 Ok(None) => {}

@@ -6,6 +6,7 @@
     reason = "test code: a panic is the failure report"
 )]
 
+mod clones_gate;
 mod common;
 mod failures;
 mod golden;

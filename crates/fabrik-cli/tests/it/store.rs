@@ -189,7 +189,16 @@ fn events_are_versioned_unique_and_mirrored_in_the_repository_log() {
             )
         })
         .collect();
-    assert_eq!(gates, [("check", "pass"), ("check", "pass")]);
+    // The command gate, then the built-in `clones` gate (on by default), before each verification.
+    assert_eq!(
+        gates,
+        [
+            ("check", "pass"),
+            ("clones", "pass"),
+            ("check", "pass"),
+            ("clones", "pass")
+        ]
+    );
 
     let repo_log = read_jsonl(&fx.repo.join(".fabrik/events.jsonl"));
     assert_eq!(repo_log, events);
