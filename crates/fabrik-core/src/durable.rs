@@ -28,14 +28,33 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
-/// Replaces `path` with `bytes` atomically: a temp file in the same directory renamed over
-/// the target, so readers (and a process killed at any instant) see the old or the new
-/// content, never a mix. The fsync of the file and its directory (power-loss durability)
-/// is queued to the background syncer; [`flush`] waits for it.
+/// How soon a write must survive power loss.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// Before the call returns: temp file, fsync, rename, fsync of the directory. For run
+    /// snapshots and the frozen plan, which resume depends on.
+    Now,
+    /// Crash-atomic at once (rename); the fsyncs are queued to the background syncer and
+    /// [`flush`] waits for them. For reports and transcripts, where a power loss may cost
+    /// the last moments but never corrupts.
+    Deferred,
+}
+
+/// Replaces `path` with `bytes` atomically with [`Durability::Deferred`].
 ///
 /// # Errors
 /// Any I/O error; the old file is then intact.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic(path, bytes, Durability::Deferred)
+}
+
+/// Replaces `path` with `bytes` atomically: a temp file in the same directory renamed over
+/// the target, so readers (and a process killed at any instant) see the old or the new
+/// content, never a mix; `durability` says when it also survives power loss.
+///
+/// # Errors
+/// Any I/O error; the old file is then intact.
+pub fn write_atomic(path: &Path, bytes: &[u8], durability: Durability) -> io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -46,15 +65,23 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut tmp_name = name.to_os_string();
     tmp_name.push(format!(".tmp.{}", std::process::id()));
     let tmp = dir.join(tmp_name);
+    let now = durability == Durability::Now;
     let result = File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes))
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            if now { f.sync_data() } else { Ok(()) }
+        })
         .and_then(|()| fs::rename(&tmp, path));
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     result?;
-    syncer::queue(path);
-    Ok(())
+    if now {
+        sync_dir(dir)
+    } else {
+        syncer::queue(path);
+        Ok(())
+    }
 }
 
 /// Waits until every queued fsync is done (call before reporting a run as finished).
@@ -135,14 +162,14 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-/// Serialises `value` as pretty JSON plus a newline and writes it with [`atomic_write`].
+/// Serialises `value` as pretty JSON plus a newline and writes it with [`Durability::Now`].
 ///
 /// # Errors
 /// I/O errors; serialisation of these types cannot fail.
 pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> io::Result<()> {
     let mut bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
     bytes.push(b'\n');
-    atomic_write(path, &bytes)
+    write_atomic(path, &bytes, Durability::Now)
 }
 
 /// Appends one JSON value as a line to `path`, first repairing a torn tail: if the file does

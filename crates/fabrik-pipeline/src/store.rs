@@ -15,7 +15,7 @@ use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use fabrik_core::contract::{EVENT_SCHEMA, Event, EventKind, event_id};
-use fabrik_core::durable::{append_jsonl, read_jsonl, write_json_atomic};
+use fabrik_core::durable::{Durability, append_jsonl, read_jsonl, write_json_atomic};
 use fabrik_core::{RunId, Stage};
 
 use crate::error::{Error, Result, io};
@@ -326,7 +326,13 @@ impl RunFiles {
     /// I/O errors.
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<PathBuf> {
         let path = self.dir.join(name);
-        fabrik_core::durable::atomic_write(&path, bytes).map_err(io(&path))?;
+        // The frozen plan is what the state's sha256 refers to: durable before the state is.
+        let durability = if name == "plan.md" {
+            Durability::Now
+        } else {
+            Durability::Deferred
+        };
+        fabrik_core::durable::write_atomic(&path, bytes, durability).map_err(io(&path))?;
         Ok(path)
     }
 }
