@@ -1,5 +1,7 @@
 //! The `fabrik` binary: parses the command line, dispatches to one file per subcommand,
 //! and maps every error to a message and an exit code in one place ([`exit_code`]).
+// Doc comments here are clap's --help text, where `<id>` and `<repo>` are literal words.
+#![allow(rustdoc::invalid_html_tags)]
 
 mod cli;
 mod commands;
@@ -110,6 +112,8 @@ fn dispatch(cli: Cli, printer: &Printer, cancel: &CancelToken) -> Outcome {
             &ctx.cwd,
             &mut std::io::stdout().lock(),
         )?),
+        Command::Demo(args) => commands::demo::run(&args, &ctx),
+        Command::DemoAgent(args) => commands::demo::agent(&args, &ctx.cwd),
         Command::Agents => {
             let config = ctx.config(&ctx.root())?;
             Ok(commands::agents::run(
