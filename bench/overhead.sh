@@ -33,12 +33,15 @@ agents = ["fake", "fake"]
 [stages.planning]
 agent = "fake"
 reviewers = ["fake"]
+lint = false
 [stages.execution]
 agent = "fake"
 [stages.verification]
 agent = "fake"
 [stages.ship]
 agent = "fake"
+[gates]
+builtin = []
 TOML
 git add -A && git commit -qm init
 python3 - "$N" "$FABRIK" "$FAKE" "$tmp/script.json" <<'PY'

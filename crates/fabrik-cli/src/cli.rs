@@ -18,7 +18,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     max_term_width = 100
 )]
 #[command(
-    after_help = "Examples:\n  fabrik --dry-run \"Add JWT authentication\"   show the route, run nothing\n  fabrik \"Fix the typo in README\"             run the pipeline (shorthand for `fabrik run`)\n  fabrik status                               list runs\n  fabrik resume <RUN_ID>                      continue after Ctrl-C or a crash\n\nExit codes: 0 success, 1 stage failure, 2 verification rejected --max-verify times,\n3 configuration error, 4 pre-flight gate failure, 5 empty task, 130 interrupted."
+    after_help = "Examples:\n  fabrik --dry-run \"Add JWT authentication\"   show the route, run nothing\n  fabrik \"Fix the typo in README\"             run the pipeline (shorthand for `fabrik run`)\n  fabrik status                               list runs\n  fabrik resume <RUN_ID>                      continue after Ctrl-C or a crash\n  fabrik demo                                 the whole pipeline, offline, on a sample repo\n\nExit codes: 0 success, 1 stage failure, 2 verification rejected --max-verify times,\n3 configuration error, 4 pre-flight gate failure, 5 empty task, 130 interrupted."
 )]
 pub(crate) struct Cli {
     #[command(flatten)]
@@ -64,6 +64,16 @@ pub(crate) enum Command {
     /// List the configured agents, whether each can run here, and the exact command line
     /// every stage would run.
     Agents,
+    /// Run the whole pipeline offline on a generated sample repository, with recorded agents.
+    ///
+    /// Creates a small Python project in a new directory (or --dir), commits it, writes a
+    /// fabrik.toml whose agents replay one recorded session, and runs a high-risk task
+    /// through every stage, as `fabrik run` does. No network, no API key, no agent CLI;
+    /// the gates need python3. Nothing outside that directory is touched.
+    Demo(crate::commands::demo::DemoArgs),
+    /// The recorded agents of `fabrik demo` (internal).
+    #[command(name = "__demo-agent", hide = true)]
+    DemoAgent(crate::commands::demo::DemoAgentArgs),
 }
 
 /// Risk levels for `--risk`.
@@ -158,7 +168,17 @@ pub(crate) struct StatusArgs {
 
 /// Subcommand names, for the `fabrik TASK` shorthand.
 pub(crate) const SUBCOMMANDS: &[&str] = &[
-    "run", "stage", "resume", "status", "plan", "scope", "agents", "dupes", "help",
+    "run",
+    "stage",
+    "resume",
+    "status",
+    "plan",
+    "scope",
+    "agents",
+    "dupes",
+    "demo",
+    "__demo-agent",
+    "help",
 ];
 
 /// Options of `run` that take a value (the shorthand must skip their values).

@@ -16,6 +16,11 @@ pub fn git(dir: &Path, args: &[&str]) -> Result<String> {
         .args(args)
         .env("LC_ALL", "C")
         .env("GIT_TERMINAL_PROMPT", "0")
+        // Set inside git hooks; they would point every call at another repository.
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("GIT_COMMON_DIR")
         .stdin(Stdio::null())
         .output()
         .map_err(|e| Error::Git {

@@ -1,6 +1,7 @@
 //! One file per subcommand, each exposing `run(args, &Ctx) -> Outcome`.
 
 pub(crate) mod agents;
+pub(crate) mod demo;
 pub(crate) mod dupes;
 pub(crate) mod plan;
 pub(crate) mod resume;

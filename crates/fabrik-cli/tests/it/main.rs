@@ -8,6 +8,7 @@
 
 mod clones_gate;
 mod common;
+mod demo;
 mod failures;
 mod golden;
 mod in_place;

@@ -1,0 +1,1 @@
+"""A tiny account store: sign-up validation and password hashing."""
