@@ -61,9 +61,18 @@ pub(crate) enum Command {
     Plan(crate::commands::plan::PlanCommand),
     /// Check the diff against a plan's file-impact manifest and DO-NOT-TOUCH list.
     Scope(crate::commands::scope::ScopeArgs),
+    /// Find new SQL/Prisma tables or columns that near-duplicate existing ones.
+    SchemaCheck(crate::commands::schema_check::SchemaCheckArgs),
     /// List the configured agents, whether each can run here, and the exact command line
     /// every stage would run.
     Agents,
+    /// Write a commented fabrik.toml for the agent CLIs on PATH and the project's gates.
+    ///
+    /// Maps the seed's stage table onto the agent CLIs found on PATH (saying what falls back
+    /// to what, and how to install what is missing), proposes gate commands from Cargo.toml,
+    /// pyproject.toml/setup.cfg, package.json and go.mod, and keeps .fabrik/ out of git. An
+    /// existing fabrik.toml is left alone unless --force (which keeps fabrik.toml.bak).
+    Init(crate::commands::init::InitArgs),
     /// Run the whole pipeline offline on a generated sample repository, with recorded agents.
     ///
     /// Creates a small Python project in a new directory (or --dir), commits it, writes a
@@ -174,7 +183,9 @@ pub(crate) const SUBCOMMANDS: &[&str] = &[
     "status",
     "plan",
     "scope",
+    "schema-check",
     "agents",
+    "init",
     "dupes",
     "demo",
     "__demo-agent",

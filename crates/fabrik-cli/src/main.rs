@@ -37,6 +37,10 @@ pub(crate) enum CliError {
     /// Plan lint and scope problems (exit 3; a broken pipe exits 0).
     #[error(transparent)]
     Plan(#[from] fabrik_plan::Error),
+    /// Schema check problems (exit 3: no repository, unknown base revision; a broken pipe
+    /// exits 0).
+    #[error(transparent)]
+    Schema(#[from] fabrik_gates::SchemaError),
     /// Bad usage detected after parsing (exit 3).
     #[error("{0}")]
     Usage(String),
@@ -112,8 +116,14 @@ fn dispatch(cli: Cli, printer: &Printer, cancel: &CancelToken) -> Outcome {
             &ctx.cwd,
             &mut std::io::stdout().lock(),
         )?),
+        Command::SchemaCheck(args) => Ok(commands::schema_check::run(
+            &args,
+            &ctx.cwd,
+            &mut std::io::stdout().lock(),
+        )?),
         Command::Demo(args) => commands::demo::run(&args, &ctx),
         Command::DemoAgent(args) => commands::demo::agent(&args, &ctx.cwd),
+        Command::Init(args) => commands::init::run(&args, &ctx),
         Command::Agents => {
             let config = ctx.config(&ctx.root())?;
             Ok(commands::agents::run(
@@ -144,12 +154,14 @@ fn exit_code(e: &CliError) -> u8 {
             | P::Plan { .. } => exit::CONFIG_ERROR,
             P::Git { .. } | P::Io { .. } => exit::STAGE_FAILURE,
         },
-        CliError::Io(io) | CliError::Plan(fabrik_plan::Error::Write(io))
+        CliError::Io(io)
+        | CliError::Plan(fabrik_plan::Error::Write(io))
+        | CliError::Schema(fabrik_gates::SchemaError::Write(io))
             if io.kind() == std::io::ErrorKind::BrokenPipe =>
         {
             exit::SUCCESS
         }
-        CliError::Plan(_) | CliError::Clones(_) => exit::CONFIG_ERROR,
+        CliError::Plan(_) | CliError::Clones(_) | CliError::Schema(_) => exit::CONFIG_ERROR,
         CliError::Io(_) => exit::STAGE_FAILURE,
     }
 }

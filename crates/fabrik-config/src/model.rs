@@ -170,7 +170,7 @@ pub struct GatesConfig {
 }
 
 /// Built-in gates this build provides.
-pub const BUILTIN_GATES: &[&str] = &["clones", "scope"];
+pub const BUILTIN_GATES: &[&str] = &["clones", "scope", "schema"];
 
 /// `[[gates.command]]`.
 #[derive(Clone, Debug, PartialEq)]

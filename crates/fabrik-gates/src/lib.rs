@@ -7,6 +7,7 @@
 
 mod clones;
 mod command;
+mod schema;
 
 use std::path::Path;
 use std::time::Duration;
@@ -16,6 +17,10 @@ use fabrik_core::redact::Redactor;
 
 pub use clones::{BASELINE_FILE, run_clones_gate};
 pub use command::run_command_gate;
+pub use schema::{
+    DEFAULT_SYNONYMS, FindingKind, Location, MatchReason, ParseWarning, SYNONYMS_FILE, SchemaError,
+    SchemaFinding, SchemaItem, SchemaReport, Synonyms, check_schema, normalise, run_schema_gate,
+};
 
 use fabrik_config::GatesConfig;
 use fabrik_core::contract::GateResult;
@@ -32,6 +37,9 @@ pub fn run_all(config: &GatesConfig, cx: &GateContext<'_>) -> Result<Vec<GateRes
     }
     if config.builtin.iter().any(|b| b == "clones") {
         results.push(run_clones_gate(cx));
+    }
+    if config.builtin.iter().any(|b| b == "schema") {
+        results.push(run_schema_gate(cx));
     }
     Ok(results)
 }

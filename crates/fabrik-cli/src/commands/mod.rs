@@ -3,9 +3,11 @@
 pub(crate) mod agents;
 pub(crate) mod demo;
 pub(crate) mod dupes;
+pub(crate) mod init;
 pub(crate) mod plan;
 pub(crate) mod resume;
 pub(crate) mod run;
+pub(crate) mod schema_check;
 pub(crate) mod scope;
 pub(crate) mod stage;
 pub(crate) mod status;

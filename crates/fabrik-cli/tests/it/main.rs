@@ -12,6 +12,7 @@ mod demo;
 mod failures;
 mod golden;
 mod in_place;
+mod init;
 mod interrupt;
 mod plan_contract;
 mod planning;
