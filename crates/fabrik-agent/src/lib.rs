@@ -10,10 +10,13 @@
 //! "droid" | "claude" | "codex" | "gemini" | "aider" | "opencode"`) know each CLI's headless
 //! flags, its permission flags for [`Autonomy`], its sessions and its JSON output, and
 //! classify its failures. Both run through the same supervised process handling.
+//! [`OpenAiAgent`] (`kind = "openai"`) talks to any OpenAI-compatible endpoint over HTTP:
+//! plain chat for read-only stages, a tool loop confined to the workspace for write stages.
 
 mod command;
 mod env;
 mod error;
+mod openai;
 mod preset;
 
 use std::path::{Path, PathBuf};
@@ -26,6 +29,7 @@ use fabrik_core::redact::Redactor;
 
 pub use command::CommandAgent;
 pub use error::{Error, Result};
+pub use openai::OpenAiAgent;
 
 /// Whether the agent may edit the workspace. Planning, review and verification never may.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,7 +161,8 @@ pub fn build(config: &AgentConfig) -> Result<Box<dyn Agent>> {
     match config.kind {
         AgentKind::Command => Ok(Box::new(CommandAgent::new(config.clone()))),
         AgentKind::Preset => Ok(Box::new(preset::build(config)?)),
-        AgentKind::Openai | AgentKind::Replay => Err(Error::Unavailable {
+        AgentKind::Openai => Ok(Box::new(OpenAiAgent::new(config.clone()))),
+        AgentKind::Replay => Err(Error::Unavailable {
             agent: config.name.clone(),
             reason: format!(
                 "the `{}` backend is not available in this build",

@@ -5,4 +5,5 @@
     reason = "test code: a panic is the failure report"
 )]
 
+mod openai;
 mod presets;
