@@ -144,6 +144,46 @@ pub struct GateResult {
     pub output_tail: String,
 }
 
+impl GateResult {
+    /// A passing result of gate `name` running `command`; the gate fills in the outcome.
+    #[must_use]
+    pub fn new(name: impl Into<String>, command: impl Into<String>) -> GateResult {
+        GateResult {
+            name: name.into(),
+            command: command.into(),
+            status: GateStatus::Pass,
+            exit_code: Some(0),
+            duration_ms: 0,
+            output_tail: String::new(),
+        }
+    }
+
+    /// The gate did not apply: skipped, with the reason as its output.
+    #[must_use]
+    pub fn skipped(mut self, reason: impl Into<String>) -> GateResult {
+        self.status = GateStatus::Skip;
+        self.exit_code = None;
+        self.output_tail = reason.into();
+        self
+    }
+
+    /// The gate failed with `exit_code` (None: it could not run to an exit) and `output`.
+    #[must_use]
+    pub fn failed(mut self, exit_code: Option<i32>, output: impl Into<String>) -> GateResult {
+        self.status = GateStatus::Fail;
+        self.exit_code = exit_code;
+        self.output_tail = output.into();
+        self
+    }
+
+    /// Records the wall time since `start`.
+    #[must_use]
+    pub fn timed(mut self, start: std::time::Instant) -> GateResult {
+        self.duration_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self
+    }
+}
+
 /// Outcome of a gate. `ToolMissing` is distinct from `Fail` so users know to install
 /// something rather than fix their code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use fabrik_clones::{Baseline, JscpdConfig, Options};
-use fabrik_core::contract::{GateResult, GateStatus};
+use fabrik_core::contract::GateResult;
 
 use crate::{GateContext, TAIL_BYTES};
 
@@ -21,39 +21,23 @@ pub const BASELINE_FILE: &str = "clones-baseline.json";
 #[must_use]
 pub fn run_clones_gate(cx: &GateContext<'_>) -> GateResult {
     let start = Instant::now();
-    let mut result = GateResult {
-        name: "clones".into(),
-        command: format!(
-            "fabrik dupes --changed --ignore-identifiers --base {}",
-            cx.base.unwrap_or("HEAD")
-        ),
-        status: GateStatus::Pass,
-        exit_code: Some(0),
-        duration_ms: 0,
-        output_tail: String::new(),
-    };
+    let command = format!(
+        "fabrik dupes --changed --ignore-identifiers --base {}",
+        cx.base.unwrap_or("HEAD")
+    );
+    let result = GateResult::new("clones", command);
     let Some(base) = cx.base else {
-        result.status = GateStatus::Skip;
-        result.exit_code = None;
-        result.output_tail = "skipped: no git base commit (run outside git)".into();
-        return result;
+        return result.skipped("skipped: no git base commit (run outside git)");
     };
-    match detect(cx, base) {
-        Ok((new, known)) => {
-            if !new.is_empty() {
-                result.status = GateStatus::Fail;
-                result.exit_code = Some(1);
-            }
-            result.output_tail = describe(&new, &known);
-        }
-        Err(e) => {
-            result.status = GateStatus::Fail;
-            result.exit_code = None;
-            result.output_tail = format!("clone detection failed: {e}");
-        }
-    }
-    result.duration_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
-    result
+    let result = match detect(cx, base) {
+        Ok((new, known)) if new.is_empty() => GateResult {
+            output_tail: describe(&new, &known),
+            ..result
+        },
+        Ok((new, known)) => result.failed(Some(1), describe(&new, &known)),
+        Err(e) => result.failed(None, format!("clone detection failed: {e}")),
+    };
+    result.timed(start)
 }
 
 type Pairs = Vec<fabrik_clones::ClonePair>;

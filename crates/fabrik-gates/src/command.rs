@@ -17,19 +17,11 @@ pub fn run_command_gate(
     gate: &GateCommand,
     cx: &GateContext<'_>,
 ) -> Result<GateResult, Interrupted> {
-    let mut result = GateResult {
-        name: gate.name.clone(),
-        command: gate.run.clone(),
-        status: GateStatus::Skip,
-        exit_code: None,
-        duration_ms: 0,
-        output_tail: String::new(),
-    };
+    let mut result = GateResult::new(gate.name.clone(), gate.run.clone());
     if let GateWhen::Changed(glob) = &gate.when
         && !matches_any(glob, cx.changed_files)
     {
-        result.output_tail = format!("skipped: no changed file matches `{glob}`");
-        return Ok(result);
+        return Ok(result.skipped(format!("skipped: no changed file matches `{glob}`")));
     }
     let start = Instant::now();
     let mut spec = Spec::new("sh", cx.workspace).arg("-c").arg(&gate.run);

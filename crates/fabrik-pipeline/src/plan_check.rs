@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use fabrik_core::contract::{GateResult, GateStatus};
+use fabrik_core::contract::GateResult;
 use fabrik_plan::{Finding, GroundOptions, LintOptions, ParseOptions, Plan, Severity};
 
 /// Bytes of a findings report kept in a gate's output tail.
@@ -64,39 +64,32 @@ fn line(f: &Finding) -> String {
 /// The `scope` gate: the workspace's diff since `base` against the frozen plan's manifest.
 pub(crate) fn scope_gate(plan_text: &str, workspace: &Path, base: &str) -> GateResult {
     let start = Instant::now();
-    let mut result = GateResult {
-        name: "scope".into(),
-        command: format!("fabrik scope --plan plan.md --base {base}"),
-        status: GateStatus::Pass,
-        exit_code: Some(0),
-        duration_ms: 0,
-        output_tail: String::new(),
-    };
+    let result = GateResult::new(
+        "scope",
+        format!("fabrik scope --plan plan.md --base {base}"),
+    );
     let outcome = Plan::parse(plan_text, &ParseOptions::default())
         .and_then(|plan| fabrik_plan::check_scope(workspace, &plan, base).map(|f| (plan, f)));
-    match outcome {
+    let result = match outcome {
         // Only with `[stages.planning] lint = false` can a frozen plan lack a manifest; there
         // is then nothing to hold the diff to, and the gate says so instead of failing.
         Ok((plan, _)) if plan.manifest().is_empty() => {
-            result.status = GateStatus::Skip;
-            result.exit_code = None;
-            result.output_tail = "skipped: the frozen plan has no file-impact manifest".into();
+            result.skipped("skipped: the frozen plan has no file-impact manifest")
         }
         Ok((plan, findings)) => {
+            let report = tail(&fabrik_plan::render_text(&findings, Some(&plan), "plan.md"));
             if fabrik_plan::has_errors(&findings) {
-                result.status = GateStatus::Fail;
-                result.exit_code = Some(1);
+                result.failed(Some(1), report)
+            } else {
+                GateResult {
+                    output_tail: report,
+                    ..result
+                }
             }
-            result.output_tail = tail(&fabrik_plan::render_text(&findings, Some(&plan), "plan.md"));
         }
-        Err(e) => {
-            result.status = GateStatus::Fail;
-            result.exit_code = None;
-            result.output_tail = e.to_string();
-        }
-    }
-    result.duration_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
-    result
+        Err(e) => result.failed(None, e.to_string()),
+    };
+    result.timed(start)
 }
 
 fn tail(s: &str) -> String {

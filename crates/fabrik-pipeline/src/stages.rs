@@ -674,14 +674,9 @@ impl Driver<'_, '_> {
             match self.frozen_plan() {
                 Ok(Some(plan)) => results.push(plan_check::scope_gate(&plan, &ws, &base)),
                 Ok(None) => {}
-                Err(msg) => results.push(GateResult {
-                    name: "scope".into(),
-                    command: "fabrik scope --plan plan.md".into(),
-                    status: fabrik_core::contract::GateStatus::Fail,
-                    exit_code: None,
-                    duration_ms: 0,
-                    output_tail: msg,
-                }),
+                Err(msg) => results.push(
+                    GateResult::new("scope", "fabrik scope --plan plan.md").failed(None, msg),
+                ),
             }
         }
         Ok(results)

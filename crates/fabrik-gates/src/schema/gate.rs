@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use fabrik_core::contract::{GateResult, GateStatus};
+use fabrik_core::contract::GateResult;
 
 use crate::schema::{SchemaReport, Synonyms, check_schema};
 use crate::{GateContext, TAIL_BYTES};
@@ -16,19 +16,12 @@ pub const SYNONYMS_FILE: &str = "schema-synonyms.txt";
 #[must_use]
 pub fn run_schema_gate(cx: &GateContext<'_>) -> GateResult {
     let start = Instant::now();
-    let mut result = GateResult {
-        name: "schema".into(),
-        command: format!("fabrik schema-check --base {}", cx.base.unwrap_or("HEAD")),
-        status: GateStatus::Pass,
-        exit_code: Some(0),
-        duration_ms: 0,
-        output_tail: String::new(),
-    };
+    let result = GateResult::new(
+        "schema",
+        format!("fabrik schema-check --base {}", cx.base.unwrap_or("HEAD")),
+    );
     let Some(base) = cx.base else {
-        result.status = GateStatus::Skip;
-        result.exit_code = None;
-        result.output_tail = "skipped: no git base commit (run outside git)".into();
-        return result;
+        return result.skipped("skipped: no git base commit (run outside git)");
     };
     let mut synonyms = Synonyms::default();
     let loaded = match cx.state_dir {
@@ -37,28 +30,18 @@ pub fn run_schema_gate(cx: &GateContext<'_>) -> GateResult {
             .map(|_| ()),
         None => Ok(()),
     };
-    match loaded.and_then(|()| check_schema(cx.workspace, base, &synonyms)) {
+    let result = match loaded.and_then(|()| check_schema(cx.workspace, base, &synonyms)) {
         Ok(report) if report.schema_files.is_empty() => {
-            result.status = GateStatus::Skip;
-            result.exit_code = None;
-            result.output_tail =
-                "skipped: no schema files (SQL migrations, *.prisma) in the repository".into();
+            result.skipped("skipped: no schema files (SQL migrations, *.prisma) in the repository")
         }
-        Ok(report) => {
-            if !report.findings.is_empty() {
-                result.status = GateStatus::Fail;
-                result.exit_code = Some(1);
-            }
-            result.output_tail = describe(&report);
-        }
-        Err(e) => {
-            result.status = GateStatus::Fail;
-            result.exit_code = None;
-            result.output_tail = format!("schema check failed: {e}");
-        }
-    }
-    result.duration_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
-    result
+        Ok(report) if report.findings.is_empty() => GateResult {
+            output_tail: describe(&report),
+            ..result
+        },
+        Ok(report) => result.failed(Some(1), describe(&report)),
+        Err(e) => result.failed(None, format!("schema check failed: {e}")),
+    };
+    result.timed(start)
 }
 
 /// The findings, then the warnings, bounded to [`TAIL_BYTES`].
