@@ -9,7 +9,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::build::{build, classes, recount};
 use crate::detect::{Filter, find_clones, window_hashes};
@@ -111,23 +110,14 @@ pub fn added_lines(top: &Path, base: &str) -> Result<AddedLines> {
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>> {
-    let output = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .map_err(|source| Error::GitSpawn {
-            args: args.join(" "),
-            dir: dir.to_path_buf(),
-            source,
-        })?;
-    if !output.status.success() {
-        return Err(Error::Git {
-            args: args.join(" "),
-            dir: dir.to_path_buf(),
-            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-        });
-    }
-    Ok(output.stdout)
+    fabrik_core::git::run(dir, args).map_err(|e| match e {
+        fabrik_core::git::GitError::Spawn { dir, args, source } => {
+            Error::GitSpawn { args, dir, source }
+        }
+        fabrik_core::git::GitError::Failed { dir, args, stderr } => {
+            Error::Git { args, dir, stderr }
+        }
+    })
 }
 
 /// Parses `git diff --unified=0` into added line ranges per new path.

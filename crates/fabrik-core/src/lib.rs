@@ -9,6 +9,7 @@
 pub mod contract;
 pub mod durable;
 pub mod exit;
+pub mod git;
 pub mod process;
 pub mod redact;
 mod run_id;

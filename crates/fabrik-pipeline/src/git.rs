@@ -1,7 +1,6 @@
 //! Thin helpers over the `git` binary (present wherever fabrik runs; no libgit2).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use crate::error::{Error, Result};
 
@@ -10,30 +9,16 @@ use crate::error::{Error, Result};
 /// # Errors
 /// [`Error::Git`] with the stderr when git fails or cannot start.
 pub fn git(dir: &Path, args: &[&str]) -> Result<String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("LC_ALL", "C")
-        .env("GIT_TERMINAL_PROMPT", "0")
-        // Set inside git hooks; they would point every call at another repository.
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
-        .env_remove("GIT_COMMON_DIR")
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| Error::Git {
+    match fabrik_core::git::run(dir, args) {
+        Ok(out) => Ok(String::from_utf8_lossy(&out).trim_end().to_owned()),
+        Err(fabrik_core::git::GitError::Spawn { source, .. }) => Err(Error::Git {
             args: args.join(" "),
-            stderr: e.to_string(),
-        })?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_owned())
-    } else {
-        Err(Error::Git {
+            stderr: source.to_string(),
+        }),
+        Err(fabrik_core::git::GitError::Failed { stderr, .. }) => Err(Error::Git {
             args: args.join(" "),
-            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-        })
+            stderr,
+        }),
     }
 }
 

@@ -5,7 +5,6 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
@@ -87,26 +86,13 @@ pub fn check_scope(repo: &Path, plan: &Plan, base: &str) -> Result<Vec<Finding>>
 
 /// Runs git in `dir` and returns its stdout.
 fn git(dir: &Path, args: &[&str]) -> Result<String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("LC_ALL", "C")
-        .output()
-        .map_err(|source| Error::GitSpawn {
-            dir: dir.to_path_buf(),
-            source,
-        })?;
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
-        return Err(Error::Git {
-            dir: dir.to_path_buf(),
-            args: args.join(" "),
-            stderr: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
-        });
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    let out = fabrik_core::git::run(dir, args).map_err(|e| match e {
+        fabrik_core::git::GitError::Spawn { dir, source, .. } => Error::GitSpawn { dir, source },
+        fabrik_core::git::GitError::Failed { dir, args, stderr } => {
+            Error::Git { dir, args, stderr }
+        }
+    })?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// The plan file's path relative to the work tree, when it lies inside it (it is the

@@ -9,27 +9,14 @@ use crate::schema::SchemaError;
 
 /// Runs git in `dir` and returns its stdout.
 pub(crate) fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, SchemaError> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("LC_ALL", "C")
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|source| SchemaError::GitSpawn {
-            dir: dir.to_path_buf(),
-            source,
-        })?;
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
-        return Err(SchemaError::Git {
-            dir: dir.to_path_buf(),
-            args: args.join(" "),
-            stderr: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
-        });
-    }
-    Ok(out.stdout)
+    fabrik_core::git::run(dir, args).map_err(|e| match e {
+        fabrik_core::git::GitError::Spawn { dir, source, .. } => {
+            SchemaError::GitSpawn { dir, source }
+        }
+        fabrik_core::git::GitError::Failed { dir, args, stderr } => {
+            SchemaError::Git { dir, args, stderr }
+        }
+    })
 }
 
 /// The work tree's top level.
