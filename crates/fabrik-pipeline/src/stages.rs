@@ -34,6 +34,36 @@ pub(crate) struct Call<'x> {
     pub(crate) seat: usize,
 }
 
+impl<'x> Call<'x> {
+    /// A first-attempt call of `role`, with the stage, session slot, autonomy and session
+    /// policy that role always has (DESIGN.md section 3: s1 discovery and planning, s2
+    /// execution, s3 a fresh verifier, s4 ship; reviewers and verifiers start fresh and answer
+    /// in JSON; only execution and ship may write).
+    fn new(role: &'static str, agent: &'x str, prompt: String, iteration: u32) -> Call<'x> {
+        let (stage, slot, fresh, autonomy, expect_json) = match role {
+            "discovery" => (Stage::Discovery, "s1", false, Autonomy::ReadOnly, false),
+            "planning" => (Stage::Planning, "s1", false, Autonomy::ReadOnly, false),
+            "review" => (Stage::Planning, "s1", true, Autonomy::ReadOnly, true),
+            "execution" => (Stage::Execution, "s2", false, Autonomy::Write, false),
+            "ship" => (Stage::Ship, "s4", true, Autonomy::Write, false),
+            _ => (Stage::Verification, "s3", true, Autonomy::ReadOnly, true),
+        };
+        Call {
+            role,
+            stage,
+            agent,
+            prompt,
+            slot,
+            fresh,
+            autonomy,
+            iteration,
+            attempt: 1,
+            expect_json,
+            seat: 0,
+        }
+    }
+}
+
 /// Bytes of diff given to the verifier.
 const DIFF_BUDGET: usize = 200 * 1024;
 
@@ -215,17 +245,8 @@ impl Driver<'_, '_> {
                     let prompt = prompt.clone();
                     s.spawn(move || {
                         let c = Call {
-                            role: "discovery",
-                            stage: Stage::Discovery,
-                            agent: n,
-                            prompt,
-                            slot: "s1",
-                            fresh: false,
-                            autonomy: Autonomy::ReadOnly,
-                            iteration: 1,
-                            attempt: 1,
-                            expect_json: false,
                             seat: i + 1,
+                            ..Call::new("discovery", n, prompt, 1)
                         };
                         this.call(&c)
                     })
@@ -303,19 +324,7 @@ impl Driver<'_, '_> {
         let mut feedback: Vec<String> = Vec::new();
         for revision in 0..=max_revisions {
             let prompt = prompts::planning(&self.state.task, discovery.as_deref(), &feedback);
-            let c = Call {
-                role: "planning",
-                stage: Stage::Planning,
-                agent: &planner,
-                prompt,
-                slot: "s1",
-                fresh: false,
-                autonomy: Autonomy::ReadOnly,
-                iteration: revision + 1,
-                attempt: 1,
-                expect_json: false,
-                seat: 0,
-            };
+            let c = Call::new("planning", &planner, prompt, revision + 1);
             let plan = match self.call(&c) {
                 Ok(resp) => {
                     self.absorb(&mut r, &resp, &planner, "s1");
@@ -337,15 +346,7 @@ impl Driver<'_, '_> {
             feedback.clear();
             for reviewer in &reviewers {
                 let prompt = prompts::review(&self.state.task, &plan);
-                match self.verdict_call(
-                    "review",
-                    Stage::Planning,
-                    reviewer,
-                    prompt,
-                    "s1",
-                    revision + 1,
-                    &mut r,
-                ) {
+                match self.verdict_call("review", reviewer, prompt, revision + 1, &mut r) {
                     Ok(Some(v)) if v.approved => {}
                     Ok(Some(v)) => {
                         feedback.extend(v.issues.iter().map(prompts::issue_line));
@@ -421,17 +422,8 @@ impl Driver<'_, '_> {
             );
             let prompt = prompts::planning(&self.state.task, discovery, &checked.errors);
             let c = Call {
-                role: "planning",
-                stage: Stage::Planning,
-                agent: planner,
-                prompt,
-                slot: "s1",
-                fresh: false,
-                autonomy: Autonomy::ReadOnly,
-                iteration: revision,
                 attempt: 2,
-                expect_json: false,
-                seat: 0,
+                ..Call::new("planning", planner, prompt, revision)
             };
             let resp = self.call(&c)?;
             self.absorb(r, &resp, planner, "s1");
@@ -460,34 +452,22 @@ impl Driver<'_, '_> {
     }
 
     /// A call that must end in a JSON verdict: one re-ask when unparseable.
-    #[allow(clippy::too_many_arguments)]
     fn verdict_call(
         &mut self,
-        role: &str,
-        stage: Stage,
+        role: &'static str,
         agent: &str,
         prompt: String,
-        slot: &str,
         iteration: u32,
         r: &mut StageResult,
     ) -> std::result::Result<Option<Verdict>, fabrik_agent::Error> {
         let mut prompt = prompt;
         for attempt in 1..=2 {
             let c = Call {
-                role,
-                stage,
-                agent,
-                prompt: prompt.clone(),
-                slot,
-                fresh: true,
-                autonomy: Autonomy::ReadOnly,
-                iteration,
                 attempt,
-                expect_json: true,
-                seat: 0,
+                ..Call::new(role, agent, prompt.clone(), iteration)
             };
             let resp = self.call(&c)?;
-            self.absorb(r, &resp, agent, slot);
+            self.absorb(r, &resp, agent, c.slot);
             if let Some(v) = verdict::parse(&resp.text) {
                 return Ok(Some(v));
             }
@@ -588,19 +568,7 @@ impl Driver<'_, '_> {
             &self.state.open_issues,
             iteration,
         );
-        let c = Call {
-            role: "execution",
-            stage: Stage::Execution,
-            agent: &agent,
-            prompt,
-            slot: "s2",
-            fresh: false,
-            autonomy: Autonomy::Write,
-            iteration,
-            attempt: 1,
-            expect_json: false,
-            seat: 0,
-        };
+        let c = Call::new("execution", &agent, prompt, iteration);
         let resp = match self.call(&c) {
             Ok(resp) => resp,
             Err(e) => return self.failed(r, e),
@@ -744,15 +712,7 @@ impl Driver<'_, '_> {
             Err(msg) => return self.plan_tampered(r, msg),
         };
         let prompt = prompts::verification(&self.state.task, plan.as_deref(), &diff, &gates);
-        let verdict = match self.verdict_call(
-            "verification",
-            Stage::Verification,
-            &agent,
-            prompt,
-            "s3",
-            iteration,
-            &mut r,
-        ) {
+        let verdict = match self.verdict_call("verification", &agent, prompt, iteration, &mut r) {
             Ok(Some(v)) => v,
             Ok(None) => {
                 self.state.iteration = iteration;
@@ -821,19 +781,7 @@ impl Driver<'_, '_> {
         }
         let changed = self.changed_files();
         let prompt = prompts::ship(&self.state.task, &changed);
-        let c = Call {
-            role: "ship",
-            stage: Stage::Ship,
-            agent: &agent,
-            prompt,
-            slot: "s4",
-            fresh: true,
-            autonomy: Autonomy::Write,
-            iteration,
-            attempt: 1,
-            expect_json: false,
-            seat: 0,
-        };
+        let c = Call::new("ship", &agent, prompt, iteration);
         let resp = match self.call(&c) {
             Ok(resp) => resp,
             Err(e) => return self.failed(r, e),
