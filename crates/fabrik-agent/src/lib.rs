@@ -12,12 +12,15 @@
 //! classify its failures. Both run through the same supervised process handling.
 //! [`OpenAiAgent`] (`kind = "openai"`) talks to any OpenAI-compatible endpoint over HTTP:
 //! plain chat for read-only stages, a tool loop confined to the workspace for write stages.
+//! [`Recorder`] wraps any backend and stores every call (`--record DIR`); [`ReplayAgent`]
+//! (`kind = "replay"`) plays those calls back, checking each prompt's hash.
 
 mod command;
 mod env;
 mod error;
 mod openai;
 mod preset;
+mod replay;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -30,6 +33,7 @@ use fabrik_core::redact::Redactor;
 pub use command::CommandAgent;
 pub use error::{Error, Result};
 pub use openai::OpenAiAgent;
+pub use replay::{Recorder, Recording, ReplayAgent, prompt_hash};
 
 /// Whether the agent may edit the workspace. Planning, review and verification never may.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,25 +166,16 @@ pub fn build(config: &AgentConfig) -> Result<Box<dyn Agent>> {
         AgentKind::Command => Ok(Box::new(CommandAgent::new(config.clone()))),
         AgentKind::Preset => Ok(Box::new(preset::build(config)?)),
         AgentKind::Openai => Ok(Box::new(OpenAiAgent::new(config.clone()))),
-        AgentKind::Replay => Err(Error::Unavailable {
-            agent: config.name.clone(),
-            reason: format!(
-                "the `{}` backend is not available in this build",
-                kind_name(config)
-            ),
-            hint: format!(
-                "define `[agents.{}]` with `kind = \"command\"` and an `argv` that runs the CLI headless",
-                config.name
-            ),
-        }),
-    }
-}
-
-fn kind_name(config: &AgentConfig) -> String {
-    match config.kind {
-        AgentKind::Command => "command".into(),
-        AgentKind::Preset => format!("preset {}", config.preset.as_deref().unwrap_or("?")),
-        AgentKind::Openai => "openai".into(),
-        AgentKind::Replay => "replay".into(),
+        AgentKind::Replay => match &config.dir {
+            Some(dir) => Ok(Box::new(ReplayAgent::new(&config.name, dir))),
+            None => Err(Error::Unavailable {
+                agent: config.name.clone(),
+                reason: "`kind = \"replay\"` needs `dir`".into(),
+                hint: format!(
+                    "set `dir = \"<recordings>\"` in `[agents.{}]` (made by `fabrik run --record <dir>`)",
+                    config.name
+                ),
+            }),
+        },
     }
 }

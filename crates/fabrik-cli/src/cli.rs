@@ -143,6 +143,10 @@ pub(crate) struct RunArgs {
     /// Fail at once when another fabrik holds this repository's lock, instead of waiting.
     #[arg(long)]
     pub(crate) no_wait: bool,
+    /// Store every agent call (prompt hash, text, usage, workspace diff) in DIR, for
+    /// `kind = "replay"` agents.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) record: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -164,6 +168,9 @@ pub(crate) struct ResumeArgs {
     /// Fail at once when another fabrik holds this repository's lock.
     #[arg(long)]
     pub(crate) no_wait: bool,
+    /// Store every agent call in DIR, as `fabrik run --record` does.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) record: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -290,6 +290,14 @@ fn resolve_agent(cx: &Ctx<'_>, name: String, agent: Spanned<RawAgent>) -> Result
             ),
         ));
     }
+    if kind == AgentKind::Replay && a.dir.as_deref().is_none_or(str::is_empty) {
+        return Err(cx.err(
+            at,
+            format!(
+                "agent `{name}` is `kind = \"replay\"` but has no `dir = \"<recordings>\"` (made by `fabrik run --record <dir>`)"
+            ),
+        ));
+    }
     Ok(AgentConfig {
         name,
         kind,

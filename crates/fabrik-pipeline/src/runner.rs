@@ -67,6 +67,8 @@ pub struct Pipeline<'a> {
     pub(crate) observer: &'a dyn Observer,
     pub(crate) cancel: CancelToken,
     pub(crate) redactor: Redactor,
+    /// `--record DIR`: every agent call is stored there.
+    pub(crate) record: Option<PathBuf>,
 }
 
 impl<'a> Pipeline<'a> {
@@ -82,7 +84,15 @@ impl<'a> Pipeline<'a> {
             observer,
             cancel,
             redactor: Redactor::from_process_env(),
+            record: None,
         }
+    }
+
+    /// Stores every agent call in `dir` (`--record DIR`), for `kind = "replay"` agents.
+    #[must_use]
+    pub fn with_record(mut self, dir: Option<PathBuf>) -> Pipeline<'a> {
+        self.record = dir;
+        self
     }
 
     /// Decides the route without touching anything (the dry run uses only this).
@@ -151,8 +161,14 @@ impl<'a> Pipeline<'a> {
                     hint: format!("define [agents.{name}] in fabrik.toml"),
                 })
             })?;
-            let agent = fabrik_agent::build(cfg)?;
+            let mut agent = fabrik_agent::build(cfg)?;
             agent.preflight()?;
+            if let Some(dir) = &self.record {
+                agent = Box::new(fabrik_agent::Recorder {
+                    inner: agent,
+                    dir: dir.clone(),
+                });
+            }
             out.insert(name, agent);
         }
         Ok(out)

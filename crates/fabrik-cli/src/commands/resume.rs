@@ -20,7 +20,8 @@ pub(crate) fn run(args: &ResumeArgs, ctx: &Ctx<'_>) -> Outcome {
     let observer = HumanObserver {
         printer: ctx.printer,
     };
-    let pipeline = Pipeline::new(&config, &observer, ctx.cancel.clone());
+    let pipeline = Pipeline::new(&config, &observer, ctx.cancel.clone())
+        .with_record(args.record.as_ref().map(|d| ctx.cwd.join(d)));
     let state = pipeline.resume(&root, &id, args.max_verify, args.no_wait)?;
     crate::commands::run::finish(ctx, &state)
 }

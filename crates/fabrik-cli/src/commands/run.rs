@@ -23,7 +23,8 @@ pub(crate) fn run(args: &RunArgs, ctx: &Ctx<'_>) -> Outcome {
     let observer = HumanObserver {
         printer: ctx.printer,
     };
-    let pipeline = Pipeline::new(&config, &observer, ctx.cancel.clone());
+    let pipeline = Pipeline::new(&config, &observer, ctx.cancel.clone())
+        .with_record(args.record.as_ref().map(|d| ctx.cwd.join(d)));
     let opts = RunOptions {
         task: args.task.clone(),
         cwd: ctx.cwd.clone(),
