@@ -323,23 +323,10 @@ impl Agent for ReplayAgent {
     }
 }
 
-/// sha256 of `prompt` with every `(<digits> ms)` read as `(N ms)`: the verification prompt
-/// lists how long each gate took, which differs from run to run.
+/// sha256 of `prompt`: what a recording is matched by.
 #[must_use]
 pub fn prompt_hash(prompt: &str) -> String {
-    let mut out = String::with_capacity(prompt.len());
-    let mut rest = prompt;
-    while let Some(i) = rest.find('(') {
-        out.push_str(&rest[..=i]);
-        rest = &rest[i + 1..];
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits > 0 && rest[digits..].starts_with(" ms)") {
-            out.push('N');
-            rest = &rest[digits..];
-        }
-    }
-    out.push_str(rest);
-    sha256_hex(out.as_bytes())
+    sha256_hex(prompt.as_bytes())
 }
 
 fn short(hash: &str) -> &str {
@@ -479,17 +466,9 @@ mod tests {
     }
 
     #[test]
-    fn prompt_hash_ignores_gate_durations_only() {
-        assert_eq!(
-            prompt_hash("- t: pass (12 ms)\n"),
-            prompt_hash("- t: pass (3 ms)\n")
-        );
-        assert_ne!(
-            prompt_hash("- t: pass (12 ms)\n"),
-            prompt_hash("- t: fail (12 ms)\n")
-        );
-        assert_ne!(prompt_hash("(12 s)"), prompt_hash("(3 s)"));
+    fn prompt_hash_is_the_sha256_of_the_prompt() {
         assert_eq!(prompt_hash("plain"), sha256_hex(b"plain"));
+        assert_ne!(prompt_hash("- t: PASS\n"), prompt_hash("- t: FAIL\n"));
     }
 
     #[test]

@@ -59,6 +59,9 @@ pub(crate) enum Command {
     /// The Stage-2 plan contract: print it, or lint a plan against it (and the repository).
     #[command(subcommand)]
     Plan(crate::commands::plan::PlanCommand),
+    /// Show a stage's prompt template (embedded, or .fabrik/prompts/<stage>.md).
+    #[command(subcommand)]
+    Prompts(crate::commands::prompts::PromptsCommand),
     /// Check the diff against a plan's file-impact manifest and DO-NOT-TOUCH list.
     Scope(crate::commands::scope::ScopeArgs),
     /// Find new SQL/Prisma tables or columns that near-duplicate existing ones.
@@ -189,6 +192,7 @@ pub(crate) const SUBCOMMANDS: &[&str] = &[
     "resume",
     "status",
     "plan",
+    "prompts",
     "scope",
     "schema-check",
     "agents",

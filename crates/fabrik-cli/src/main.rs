@@ -111,6 +111,7 @@ fn dispatch(cli: Cli, printer: &Printer, cancel: &CancelToken) -> Outcome {
             &ctx.cwd,
             &mut std::io::stdout().lock(),
         )?),
+        Command::Prompts(cmd) => commands::prompts::run(&cmd, &ctx),
         Command::Scope(args) => Ok(commands::scope::run(
             &args,
             &ctx.cwd,
@@ -151,7 +152,8 @@ fn exit_code(e: &CliError) -> u8 {
             | P::CorruptState { .. }
             | P::Busy { .. }
             | P::NotResumable { .. }
-            | P::Plan { .. } => exit::CONFIG_ERROR,
+            | P::Plan { .. }
+            | P::Prompt(_) => exit::CONFIG_ERROR,
             P::Git { .. } | P::Io { .. } => exit::STAGE_FAILURE,
         },
         CliError::Io(io)

@@ -102,6 +102,10 @@ pub struct StageResult {
     pub error: Option<String>,
     /// Tokens and cost of this stage.
     pub usage: Usage,
+    /// Bytes of prompt sent to the stage's agents, summed over its calls (about 4 bytes a
+    /// token; 0 in runs recorded before this was counted).
+    #[serde(default)]
+    pub prompt_bytes: u64,
     /// Gate results (pre-verify runs only).
     pub gates: Vec<GateResult>,
 }

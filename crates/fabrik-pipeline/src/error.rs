@@ -77,6 +77,9 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// A prompt override under `.fabrik/prompts/` does not parse or render (exit 3).
+    #[error(transparent)]
+    Prompt(#[from] crate::prompts::TemplateError),
     /// `--plan` file problems.
     #[error("plan `{}` is unusable: {reason}", path.display())]
     Plan {

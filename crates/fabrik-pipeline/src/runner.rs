@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 use fabrik_agent::Agent;
@@ -16,6 +17,7 @@ use serde_json::json;
 use crate::error::{Error, Result};
 use crate::machine::{self, Event, Phase, Start};
 use crate::observer::{Level, Observer};
+use crate::prompts::Prompts;
 use crate::risk::{self, Assessment};
 use crate::state::{DriverStatus, RunState, STATE_VERSION, WorkspaceKind};
 use crate::store::{RepoLock, RunFiles, Store};
@@ -231,6 +233,8 @@ impl<'a> Pipeline<'a> {
             .filter(|(_, on)| *on)
             .map(|(s, _)| *s)
             .collect();
+        // Broken prompt overrides fail the run before any agent is called.
+        let prompts = Prompts::load(&route.root)?;
         let agents = self.agents_for(&running)?;
         let store = Store::new(&route.root);
         store.init()?;
@@ -299,7 +303,9 @@ impl<'a> Pipeline<'a> {
         files.event(&mut state, EventKind::RunStarted, None, None, data)?;
         files.save(&mut state)?;
         self.observer.run_started(&state, false);
-        Driver::new(self, files, state, agents, lock, false).drive()
+        Driver::new(self, files, state, agents, lock, false)
+            .with_prompts(prompts)
+            .drive()
     }
 
     /// Continues run `id` from its last completed step.
@@ -318,6 +324,7 @@ impl<'a> Pipeline<'a> {
         // An unknown or unreadable run is reported as such (exit 3), also in a repository
         // without `.fabrik/` (where taking the lock would fail first).
         store.load(id)?;
+        let prompts = Prompts::load(root)?;
         let lock = store.lock(!no_wait, |pid| self.observer.waiting_for_lock(pid))?;
         let mut state = store.load(id)?;
         if let Some(m) = max_verify {
@@ -367,7 +374,9 @@ impl<'a> Pipeline<'a> {
         files.event(&mut state, EventKind::RunStarted, None, None, data)?;
         files.save(&mut state)?;
         self.observer.run_started(&state, true);
-        Driver::new(self, files, state, agents, lock, true).drive()
+        Driver::new(self, files, state, agents, lock, true)
+            .with_prompts(prompts)
+            .drive()
     }
 }
 
@@ -446,6 +455,10 @@ pub(crate) struct Driver<'p, 'a> {
     pub(crate) changed: Option<Vec<String>>,
     /// Whether commits need fabrik's own identity (the repository has none); asked once.
     identity: Option<bool>,
+    /// The run's prompt templates (the repository's overrides, else the embedded ones).
+    pub(crate) prompts: Prompts,
+    /// Prompt bytes sent since the current stage began (`Driver::call` runs on threads).
+    pub(crate) prompt_bytes: AtomicU64,
     _lock: RepoLock,
 }
 
@@ -480,6 +493,8 @@ impl<'p, 'a> Driver<'p, 'a> {
             changed: (resumed.is_none() && state.workspace.mode == WorkspaceKind::Worktree)
                 .then(Vec::new),
             identity: None,
+            prompts: Prompts::default(),
+            prompt_bytes: AtomicU64::new(0),
             p,
             files,
             state,
@@ -488,6 +503,11 @@ impl<'p, 'a> Driver<'p, 'a> {
             base_elapsed,
             _lock: lock,
         }
+    }
+
+    fn with_prompts(mut self, prompts: Prompts) -> Self {
+        self.prompts = prompts;
+        self
     }
 
     pub(crate) fn workspace(&self) -> PathBuf {

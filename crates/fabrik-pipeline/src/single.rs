@@ -100,6 +100,7 @@ impl Pipeline<'_> {
             output_path: Some(transcript.stdout.to_string_lossy().into_owned()),
             error: None,
             usage: resp.usage.clone(),
+            prompt_bytes: prompt.len() as u64,
             gates: Vec::new(),
         };
         Ok(SingleStage {

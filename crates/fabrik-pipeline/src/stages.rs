@@ -1,6 +1,7 @@
 //! What each phase does. Every handler returns the machine [`Event`] it produced; the
 //! driver applies the transition and persists.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use fabrik_agent::{Autonomy, Request, Response, SessionPolicy, Transcript};
@@ -151,6 +152,8 @@ impl Driver<'_, '_> {
                 c.prompt.len()
             ),
         );
+        self.prompt_bytes
+            .fetch_add(c.prompt.len() as u64, Ordering::Relaxed);
         agent.call(&req)
     }
 
@@ -161,6 +164,7 @@ impl Driver<'_, '_> {
         slot: &str,
         iteration: u32,
     ) -> std::result::Result<StageResult, Stop> {
+        self.prompt_bytes.store(0, Ordering::Relaxed);
         self.p.observer.stage_started(stage, agent, iteration);
         self.event(
             EventKind::StageStarted,
@@ -189,12 +193,14 @@ impl Driver<'_, '_> {
             output_path: None,
             error: None,
             usage: Usage::default(),
+            prompt_bytes: 0,
             gates: Vec::new(),
         })
     }
 
     fn end(&mut self, mut r: StageResult, next: &str) -> std::result::Result<(), Stop> {
         r.ended_at = fabrik_core::time::now_rfc3339();
+        r.prompt_bytes = self.prompt_bytes.swap(0, Ordering::Relaxed);
         self.record(r, next)?;
         Ok(())
     }
@@ -234,7 +240,7 @@ impl Driver<'_, '_> {
     pub(crate) fn discovery(&mut self) -> Step {
         let names = self.p.config.stages.discovery.agents.clone();
         let mut r = self.begin(Stage::Discovery, &names.join(", "), "s1", 1)?;
-        let prompt = prompts::discovery(&self.state.task);
+        let prompt = self.prompts.discovery(&self.state.task);
         let this = &*self;
         // Concurrent: the stage takes as long as the slowest agent, not the sum.
         let results: Vec<_> = std::thread::scope(|s| {
@@ -323,7 +329,9 @@ impl Driver<'_, '_> {
         let discovery = std::fs::read_to_string(self.files.dir.join("discovery.md")).ok();
         let mut feedback: Vec<String> = Vec::new();
         for revision in 0..=max_revisions {
-            let prompt = prompts::planning(&self.state.task, discovery.as_deref(), &feedback);
+            let prompt = self
+                .prompts
+                .planning(&self.state.task, discovery.as_deref(), &feedback);
             let c = Call::new("planning", &planner, prompt, revision + 1);
             let plan = match self.call(&c) {
                 Ok(resp) => {
@@ -345,7 +353,7 @@ impl Driver<'_, '_> {
             };
             feedback.clear();
             for reviewer in &reviewers {
-                let prompt = prompts::review(&self.state.task, &plan);
+                let prompt = self.prompts.review(&self.state.task, &plan);
                 match self.verdict_call("review", reviewer, prompt, revision + 1, &mut r) {
                     Ok(Some(v)) if v.approved => {}
                     Ok(Some(v)) => {
@@ -420,7 +428,9 @@ impl Driver<'_, '_> {
                     "the plan fails the contract ({n} error(s)); asking the planner once more"
                 ),
             );
-            let prompt = prompts::planning(&self.state.task, discovery, &checked.errors);
+            let prompt = self
+                .prompts
+                .planning(&self.state.task, discovery, &checked.errors);
             let c = Call {
                 attempt: 2,
                 ..Call::new("planning", planner, prompt, revision)
@@ -475,7 +485,7 @@ impl Driver<'_, '_> {
                 Level::Warn,
                 &format!("agent `{agent}` gave no parseable JSON verdict (attempt {attempt})"),
             );
-            prompt = prompts::reask(&prompt);
+            prompt = self.prompts.reask(&prompt);
         }
         Ok(None)
     }
@@ -562,7 +572,7 @@ impl Driver<'_, '_> {
             Ok(p) => p,
             Err(msg) => return self.plan_tampered(r, msg),
         };
-        let prompt = prompts::execution(
+        let prompt = self.prompts.execution(
             &self.state.task,
             plan.as_deref(),
             &self.state.open_issues,
@@ -711,7 +721,9 @@ impl Driver<'_, '_> {
             Ok(p) => p,
             Err(msg) => return self.plan_tampered(r, msg),
         };
-        let prompt = prompts::verification(&self.state.task, plan.as_deref(), &diff, &gates);
+        let prompt = self
+            .prompts
+            .verification(&self.state.task, plan.as_deref(), &diff, &gates);
         let verdict = match self.verdict_call("verification", &agent, prompt, iteration, &mut r) {
             Ok(Some(v)) => v,
             Ok(None) => {
@@ -780,7 +792,7 @@ impl Driver<'_, '_> {
             workspace::discard_uncommitted(&ws)?;
         }
         let changed = self.changed_files();
-        let prompt = prompts::ship(&self.state.task, &changed);
+        let prompt = self.prompts.ship(&self.state.task, &changed);
         let c = Call::new("ship", &agent, prompt, iteration);
         let resp = match self.call(&c) {
             Ok(resp) => resp,

@@ -5,6 +5,7 @@ pub(crate) mod demo;
 pub(crate) mod dupes;
 pub(crate) mod init;
 pub(crate) mod plan;
+pub(crate) mod prompts;
 pub(crate) mod resume;
 pub(crate) mod run;
 pub(crate) mod schema_check;

@@ -115,8 +115,14 @@ fn show(s: &RunState, ctx: &Ctx<'_>) -> Outcome {
         let u = &st.usage;
         if st.agent.is_some() {
             let est = if u.estimated { "~" } else { "" };
+            // Prompt size: an estimate (4 bytes a token); absent in older runs.
+            let prompt = if st.prompt_bytes > 0 {
+                format!(" | prompt ~{} tokens", st.prompt_bytes.div_ceil(4))
+            } else {
+                String::new()
+            };
             line.push_str(&format!(
-                "   [{} | {est}{} tokens]",
+                "   [{} | {est}{} tokens{prompt}]",
                 st.agent.as_deref().unwrap_or(""),
                 u.total_tokens()
             ));

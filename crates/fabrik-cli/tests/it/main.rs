@@ -16,6 +16,7 @@ mod init;
 mod interrupt;
 mod plan_contract;
 mod planning;
+mod prompts;
 mod record_replay;
 mod resources;
 mod routing;
