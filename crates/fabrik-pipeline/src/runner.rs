@@ -213,8 +213,14 @@ impl<'a> Pipeline<'a> {
         if let (Some(text), Some(path), true) =
             (&plan, &opts.plan_file, self.config.stages.planning.lint)
         {
-            // A plan brought from elsewhere meets the same contract as the planner's.
-            let checked = crate::plan_check::check(text, &route.root);
+            // A plan brought from elsewhere meets the same contract as the planner's, grounded
+            // in what the run will start from: HEAD in worktree mode, the tree in place.
+            let worktree_mode = !opts.in_place && self.config.pipeline.workspace == WorkspaceMode::Worktree;
+            let checked = if worktree_mode && route.has_git {
+                workspace::with_head_checkout(&route.root, |dir| crate::plan_check::check(text, dir))?
+            } else {
+                crate::plan_check::check(text, &route.root)
+            };
             if !checked.errors.is_empty() {
                 let reason = format!(
                     "it fails the plan contract with {} error(s):\n{}",

@@ -71,6 +71,23 @@ pub fn ensure_worktree(root: &Path, ws: &WorkspaceState) -> Result<()> {
     Ok(())
 }
 
+/// Runs `f` on a directory holding the tree at HEAD: the repository itself when it has no
+/// uncommitted or untracked changes, otherwise a temporary detached worktree (removed after).
+///
+/// # Errors
+/// git failures.
+pub fn with_head_checkout<T>(root: &Path, f: impl FnOnce(&Path) -> T) -> Result<T> {
+    if git::dirty_files(root)?.is_empty() {
+        return Ok(f(root));
+    }
+    let tmp = root.join(".fabrik").join(format!("head-{}", std::process::id()));
+    let p = tmp.to_string_lossy().into_owned();
+    git(root, &["worktree", "add", "-q", "--detach", &p, "HEAD"])?;
+    let out = f(&tmp);
+    let _ = git(root, &["worktree", "remove", "--force", &p]);
+    Ok(out)
+}
+
 /// `<root>/.fabrik/worktrees/<id>`.
 #[must_use]
 pub fn worktree_path(root: &Path, id: &RunId) -> PathBuf {

@@ -711,3 +711,30 @@ fn plan_lint_template_and_scope_commands() {
     assert!(run.stderr.contains("no-such-rev"), "{run:?}");
     assert_eq!(run.stdout, "");
 }
+
+/// A brought plan is grounded in what the run starts from (HEAD in worktree mode): a file
+/// that exists only uncommitted in the user's tree does not count.
+#[test]
+fn a_plan_file_is_grounded_in_head_not_in_uncommitted_files() {
+    let fx = Fixture::with(Setup {
+        lint: true,
+        ..Setup::default()
+    });
+    fx.repo.write("src/lib.rs", LIB); // untracked: not in HEAD
+    fx.script(with_planning(Vec::new()));
+    let good = plan_file(&fx, "good.md", GOOD);
+    let run = fx.run(&["--plan", &good, "greet in French"]);
+    run.expect_code(3);
+    assert!(run.stderr.contains("P070"), "{run:?}");
+    assert!(fx.calls().is_empty());
+    // The temporary checkout of HEAD is gone again.
+    let leftovers: Vec<_> = std::fs::read_dir(fx.repo.join(".fabrik"))
+        .map(|d| d.filter_map(Result::ok).map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(
+        !leftovers
+            .iter()
+            .any(|n| n.to_string_lossy().starts_with("head-")),
+        "{leftovers:?}"
+    );
+}
