@@ -101,7 +101,7 @@ agent = "verifier"
 agent = "scribe"
 
 [gates]
-builtin = ["scope", "clones"]
+builtin = ["scope", "clones", "schema"]
 
 [[gates.command]]
 name = "compile"

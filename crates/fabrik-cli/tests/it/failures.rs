@@ -69,7 +69,7 @@ fn a_gate_whose_tool_is_missing_fails_as_tool_missing() {
     run.expect_code(4);
     assert!(
         run.stdout
-            .contains("PRE-FLIGHT GATES: FAIL (tools TOOL MISSING, clones PASS)"),
+            .contains("PRE-FLIGHT GATES: FAIL (tools TOOL MISSING, clones PASS, schema SKIP)"),
         "{run:?}"
     );
     assert!(

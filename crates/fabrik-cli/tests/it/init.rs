@@ -54,7 +54,7 @@ fn init_maps_the_installed_clis_and_the_file_loads() {
         "run = \"cargo fmt --check\"",
         "run = \"cargo clippy --all-targets -- -D warnings\"",
         "run = \"cargo test\"",
-        "builtin = [\"scope\", \"clones\"]",
+        "builtin = [\"scope\", \"clones\", \"schema\"]",
         "# Agent CLIs found on PATH: claude, codex.",
         "[stages.verification]\nagent = \"codex\"",
         "[stages.execution]\nagent = \"sonnet\"",

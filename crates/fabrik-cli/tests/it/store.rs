@@ -189,14 +189,17 @@ fn events_are_versioned_unique_and_mirrored_in_the_repository_log() {
             )
         })
         .collect();
-    // The command gate, then the built-in `clones` gate (on by default), before each verification.
+    // The command gate, then the built-ins on by default (`clones`; `schema` skips in a repo
+    // without schema files), before each verification.
     assert_eq!(
         gates,
         [
             ("check", "pass"),
             ("clones", "pass"),
+            ("schema", "skip"),
             ("check", "pass"),
-            ("clones", "pass")
+            ("clones", "pass"),
+            ("schema", "skip")
         ]
     );
 

@@ -180,7 +180,7 @@ fn gates_section(s: &mut String, gates: &[Gate], sources: &[String]) {
     s.push('\n');
     s.push_str(
         defaults_between("[gates]", Some("# Command gates"))
-            .unwrap_or("[gates]\nbefore_execution = false\nbuiltin = [\"scope\", \"clones\"]"),
+            .unwrap_or("[gates]\nbefore_execution = false\nbuiltin = [\"scope\", \"clones\", \"schema\"]"),
     );
     s.push_str(
         "\n\n# Command gates run before every verification, in the workspace, with `sh -c`; a\n\
@@ -221,7 +221,7 @@ mod tests {
         );
         let gates = defaults_between("[gates]", Some("# Command gates")).unwrap();
         assert!(
-            gates.contains("builtin = [\"scope\", \"clones\"]"),
+            gates.contains("builtin = [\"scope\", \"clones\", \"schema\"]"),
             "{gates}"
         );
         assert!(!gates.contains("[[gates.command]]"));
