@@ -215,9 +215,12 @@ impl<'a> Pipeline<'a> {
         {
             // A plan brought from elsewhere meets the same contract as the planner's, grounded
             // in what the run will start from: HEAD in worktree mode, the tree in place.
-            let worktree_mode = !opts.in_place && self.config.pipeline.workspace == WorkspaceMode::Worktree;
+            let worktree_mode =
+                !opts.in_place && self.config.pipeline.workspace == WorkspaceMode::Worktree;
             let checked = if worktree_mode && route.has_git {
-                workspace::with_head_checkout(&route.root, |dir| crate::plan_check::check(text, dir))?
+                workspace::with_head_checkout(&route.root, |dir| {
+                    crate::plan_check::check(text, dir)
+                })?
             } else {
                 crate::plan_check::check(text, &route.root)
             };

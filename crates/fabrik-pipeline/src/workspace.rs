@@ -80,7 +80,9 @@ pub fn with_head_checkout<T>(root: &Path, f: impl FnOnce(&Path) -> T) -> Result<
     if git::dirty_files(root)?.is_empty() {
         return Ok(f(root));
     }
-    let tmp = root.join(".fabrik").join(format!("head-{}", std::process::id()));
+    let tmp = root
+        .join(".fabrik")
+        .join(format!("head-{}", std::process::id()));
     let p = tmp.to_string_lossy().into_owned();
     git(root, &["worktree", "add", "-q", "--detach", &p, "HEAD"])?;
     let out = f(&tmp);

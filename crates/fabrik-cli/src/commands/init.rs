@@ -207,7 +207,11 @@ mod tests {
         ];
         for set in sets {
             let (text, config) = generated(set, &[("Cargo.toml", "[package]\n")]);
-            assert_eq!(config.gates.builtin, ["scope", "clones", "schema"], "{text}");
+            assert_eq!(
+                config.gates.builtin,
+                ["scope", "clones", "schema"],
+                "{text}"
+            );
             assert_eq!(config.gates.command.len(), 3, "{text}");
             let m = mapping::map(&mapping::find_clis(fake_path(set).path().as_os_str()));
             assert_eq!(

@@ -179,8 +179,9 @@ fn stages(s: &mut String, m: &Mapping) {
 fn gates_section(s: &mut String, gates: &[Gate], sources: &[String]) {
     s.push('\n');
     s.push_str(
-        defaults_between("[gates]", Some("# Command gates"))
-            .unwrap_or("[gates]\nbefore_execution = false\nbuiltin = [\"scope\", \"clones\", \"schema\"]"),
+        defaults_between("[gates]", Some("# Command gates")).unwrap_or(
+            "[gates]\nbefore_execution = false\nbuiltin = [\"scope\", \"clones\", \"schema\"]",
+        ),
     );
     s.push_str(
         "\n\n# Command gates run before every verification, in the workspace, with `sh -c`; a\n\
