@@ -21,7 +21,6 @@
 //!   `api_error_status` (HTTP) and `api_error` (`connection_failed`) refine the kind. Exit 0
 //!   with tool denials is a success (denials only show in `permission_denials`).
 
-use fabrik_core::Usage;
 use serde::Deserialize;
 
 use super::agent::{CallCtx, Cli, Invocation, Output, Parsed, Prompt, Reply};
@@ -64,7 +63,7 @@ struct Final {
     errors: Vec<String>,
     session_id: Option<String>,
     total_cost_usd: Option<f64>,
-    usage: Option<ClaudeUsage>,
+    usage: Option<super::json::AnthropicUsage>,
     api_error_status: Option<i64>,
     api_error: Option<ApiError>,
 }
@@ -90,18 +89,6 @@ enum ApiError {
     RateLimit,
     #[serde(other)]
     Other,
-}
-
-#[derive(Debug, Deserialize)]
-struct ClaudeUsage {
-    #[serde(default)]
-    input_tokens: u64,
-    #[serde(default)]
-    output_tokens: u64,
-    #[serde(default)]
-    cache_read_input_tokens: u64,
-    #[serde(default)]
-    cache_creation_input_tokens: u64,
 }
 
 impl Cli for Claude {
@@ -174,14 +161,7 @@ impl Final {
         }
         Parsed::Reply(Reply {
             text: self.result,
-            usage: self.usage.map(|u| Usage {
-                input_tokens: u.input_tokens,
-                output_tokens: u.output_tokens,
-                cache_read_tokens: u.cache_read_input_tokens,
-                cache_write_tokens: u.cache_creation_input_tokens,
-                cost_usd: self.total_cost_usd,
-                estimated: false,
-            }),
+            usage: self.usage.map(|u| u.into_usage(self.total_cost_usd)),
             session_id: self.session_id,
         })
     }
@@ -207,6 +187,8 @@ impl Final {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
+
+    use fabrik_core::Usage;
 
     use pretty_assertions::assert_eq;
 

@@ -14,7 +14,6 @@
 //!   output at all; the npm wrapper without its platform binary says `Could not find the
 //!   droid binary`.
 
-use fabrik_core::Usage;
 use serde::Deserialize;
 
 use super::agent::{CallCtx, Cli, Invocation, Output, Parsed, Prompt, Reply};
@@ -50,7 +49,7 @@ struct Final {
     #[serde(default)]
     result: String,
     session_id: Option<String>,
-    usage: Option<DroidUsage>,
+    usage: Option<super::json::AnthropicUsage>,
 }
 
 #[derive(Debug, Default, Deserialize, PartialEq, Eq)]
@@ -61,18 +60,6 @@ enum Subtype {
     Failure,
     #[serde(other)]
     Other,
-}
-
-#[derive(Debug, Deserialize)]
-struct DroidUsage {
-    #[serde(default)]
-    input_tokens: u64,
-    #[serde(default)]
-    output_tokens: u64,
-    #[serde(default)]
-    cache_read_input_tokens: u64,
-    #[serde(default)]
-    cache_creation_input_tokens: u64,
 }
 
 impl Cli for Droid {
@@ -140,14 +127,7 @@ impl Final {
         }
         Parsed::Reply(Reply {
             text: self.result,
-            usage: self.usage.map(|u| Usage {
-                input_tokens: u.input_tokens,
-                output_tokens: u.output_tokens,
-                cache_read_tokens: u.cache_read_input_tokens,
-                cache_write_tokens: u.cache_creation_input_tokens,
-                cost_usd: None,
-                estimated: false,
-            }),
+            usage: self.usage.map(|u| u.into_usage(None)),
             session_id: self.session_id,
         })
     }
@@ -156,6 +136,8 @@ impl Final {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
+
+    use fabrik_core::Usage;
 
     use pretty_assertions::assert_eq;
 

@@ -72,3 +72,31 @@ mod tests {
         assert_eq!(got, vec![A { a: 1 }, A { a: 2 }]);
     }
 }
+
+/// The Anthropic-shaped `usage` object claude and droid both print (input excludes cache
+/// reads and cache creation).
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct AnthropicUsage {
+    #[serde(default)]
+    input_tokens: u64,
+    #[serde(default)]
+    output_tokens: u64,
+    #[serde(default)]
+    cache_read_input_tokens: u64,
+    #[serde(default)]
+    cache_creation_input_tokens: u64,
+}
+
+impl AnthropicUsage {
+    /// As fabrik's usage, reported (not estimated), with the CLI's cost when it gives one.
+    pub(crate) fn into_usage(self, cost_usd: Option<f64>) -> fabrik_core::Usage {
+        fabrik_core::Usage {
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            cache_read_tokens: self.cache_read_input_tokens,
+            cache_write_tokens: self.cache_creation_input_tokens,
+            cost_usd,
+            estimated: false,
+        }
+    }
+}
