@@ -330,9 +330,14 @@ impl<'a> Pipeline<'a> {
         no_wait: bool,
     ) -> Result<RunState> {
         let store = Store::new(root);
-        // An unknown or unreadable run is reported as such (exit 3), also in a repository
-        // without `.fabrik/` (where taking the lock would fail first).
-        store.load(id)?;
+        // An unknown run is reported as such (exit 3), also in a repository without
+        // `.fabrik/` (where taking the lock would fail first); the state is read once, below.
+        if !store.run_dir(id).join("state.json").exists() {
+            return Err(Error::RunNotFound {
+                id: id.to_string(),
+                dir: store.runs_dir(),
+            });
+        }
         let prompts = Prompts::load(root)?;
         let lock = store.lock(!no_wait, |pid| self.observer.waiting_for_lock(pid))?;
         let mut state = store.load(id)?;
