@@ -10,6 +10,7 @@
 //! already duplicated code is new, while the old pair stays accepted.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -79,7 +80,7 @@ impl Baseline {
     pub fn write(&self, path: &Path) -> Result<()> {
         let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
         text.push('\n');
-        crate::cache::write_atomic(path, text.as_bytes())
+        crate::cache::write_atomic(path, |w| w.write_all(text.as_bytes()))
     }
 
     /// Marks as new every clone the baseline does not account for (the last ones in

@@ -156,7 +156,7 @@ fn base_statistics(corpus: &Corpus) -> Statistics {
         ] {
             stats.sources += 1;
             stats.lines += u64::from(ft.lines);
-            stats.tokens += ft.tokens.len() as u64;
+            stats.tokens += ft.token_count as u64;
         }
     }
     statistics

@@ -1,141 +1,486 @@
-//! The incremental token cache in `<repo>/.fabrik/cache/`, keyed by an xxh3 hash of each
-//! file's content and language, one cache per tokenizer configuration.
+//! The incremental token cache in `<repo>/.fabrik/cache/`, one cache per tokenizer
+//! configuration and window size.
 //!
-//! Two files: a large *base* and a small *delta* holding entries the base lacks, so a warm
-//! run after a small edit rewrites only the delta. When the delta grows past a quarter of
-//! the base (or the base holds many stale entries) both are compacted into a new base.
-//! Every file ends in an xxh3 checksum; anything that does not check out is ignored and
-//! rebuilt, never an error. Writes go to a temporary file that is renamed into place.
+//! The *store* is keyed by content: an xxh3 hash of a file's bytes seeded with its
+//! language. An entry holds the file's tokens, line starts and winnowed fingerprints. The
+//! *stat index* maps each scanned path to its stat key (size, mtime, ctime, inode) and
+//! content key, so a file whose stat is unchanged is not read at all; one whose stat
+//! changed is read and hashed, and its tokens are reused when the content is known (a
+//! fresh git worktree of the same commit is warm). A file modified less than [`RACY`]
+//! before it was looked at is not put in the stat index (git's "racily clean" rule), so
+//! an edit within the file system's timestamp granularity cannot hide behind a stat.
+//!
+//! A store file holds a header, an index of fixed-size entries and the fingerprints
+//! (checksummed together and read whole: about a tenth of the store), then each entry's
+//! tokens and line starts with their own checksum, read only when needed. So a warm
+//! `--changed` run reads the stat index, the store's index and fingerprints, and the
+//! tokens of the few files that may share code with the change.
+//!
+//! Two store files: a large *base* and a small *delta* holding the entries the base
+//! lacks, so a warm run after a small edit rewrites only the delta. When the delta grows
+//! past a quarter of the base (or the base holds many unused entries) both are compacted
+//! into a new base. The stat index (24 bytes per file) is rewritten when it changes.
+//! Anything that does not check out is ignored and rebuilt, never an error. Writes go to
+//! a temporary file that is renamed into place.
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write as _;
+use std::fs::File;
+use std::io::{BufWriter, Write as _};
+use std::os::unix::fs::{FileExt as _, MetadataExt as _};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
-use xxhash_rust::xxh3::xxh3_64;
+use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::tokenize::{Token, TokenizeOptions};
 use crate::{Error, Result};
 
-const MAGIC: &[u8; 8] = b"FBKCLN01";
-/// Bumped whenever the lexer changes what it emits.
-const LEXER_VERSION: u32 = 6;
-const HEADER: usize = 8 + 8 + 4;
+/// Bumped whenever the lexer changes what it emits or winnowing what it selects.
+const LEXER_VERSION: u8 = 7;
+/// The file format (2: stat index, lazy data) and the lexer version: a file with another
+/// magic is from another fabrik and is removed when a new base is written.
+const MAGIC: &[u8; 8] = &[b'F', b'B', b'K', b'C', b'L', b'N', 2, LEXER_VERSION];
+/// Magic, options key, entry count, fingerprint bytes, checksum.
+const HEADER: usize = 8 + 8 + 8 + 8 + 8;
+/// content, data offset, data checksum, fingerprint offset (u64 each); token count, line
+/// start count, lines, fingerprint count (u32 each).
+const ENTRY: usize = 4 * 8 + 4 * 4;
+/// path, stat, content.
+const STAT_ENTRY: usize = 3 * 8;
+const TOKEN: usize = 12;
+const FINGERPRINT: usize = 12;
+/// Files modified this recently are not trusted by their stat alone.
+pub(crate) const RACY: Duration = Duration::from_secs(2);
 
-/// An indexed entry: content key, byte offset of its first token, token count.
-type Entry = (u64, usize, usize);
+/// One stored content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Entry {
+    /// The content key.
+    pub(crate) content: u64,
+    data_offset: u64,
+    data_sum: u64,
+    fps_offset: u64,
+    /// Number of tokens.
+    pub(crate) tokens: u32,
+    line_starts: u32,
+    /// Lines as jscpd counts them.
+    pub(crate) lines: u32,
+    fps: u32,
+}
 
-/// An open cache: the raw bytes of base and delta and an index into them.
+impl Entry {
+    fn data_len(&self) -> usize {
+        self.tokens as usize * TOKEN + self.line_starts as usize * 4
+    }
+}
+
+/// Which store file and which entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Slot {
+    delta: bool,
+    entry: u32,
+}
+
+/// One store file: its index and fingerprints in memory, its data on disk.
+struct Part {
+    file: File,
+    entries: Vec<Entry>,
+    fps: Vec<u8>,
+    tokens: usize,
+}
+
+/// What to store for one file.
+pub(crate) struct Record<'a> {
+    /// xxh3 of the path the file was read from.
+    pub(crate) path: u64,
+    /// The stat key, or 0 when the stat is not to be trusted.
+    pub(crate) stat: u64,
+    pub(crate) content: u64,
+    pub(crate) lines: u32,
+    pub(crate) data: RecordData<'a>,
+}
+
+/// Where a record's tokens are.
+pub(crate) enum RecordData<'a> {
+    /// In this store entry.
+    Cached(Slot),
+    /// Tokenized in this run.
+    Fresh {
+        tokens: &'a [Token],
+        line_starts: &'a [u32],
+        fingerprints: &'a [(u32, u64)],
+    },
+}
+
+/// An open cache.
 pub(crate) struct Cache {
     dir: PathBuf,
     key: u64,
-    base: Vec<u8>,
-    delta: Vec<u8>,
-    /// content key -> (in delta?, byte offset of the first token, token count)
-    index: HashMap<u64, (bool, usize, usize)>,
-    base_keys: usize,
-    base_tokens: usize,
+    base: Option<Part>,
+    delta: Option<Part>,
+    by_content: HashMap<u64, Slot>,
+    /// path -> (stat, content)
+    stats: HashMap<u64, (u64, u64)>,
 }
 
 impl Cache {
-    /// Opens the cache for `opts` in `dir`; a missing or corrupt cache opens empty.
-    pub(crate) fn open(dir: &Path, opts: &TokenizeOptions) -> Cache {
-        let key = options_key(opts);
+    /// Opens the cache for `opts` and windows of `k` tokens in `dir`; a missing or corrupt
+    /// cache opens empty.
+    pub(crate) fn open(dir: &Path, opts: &TokenizeOptions, k: usize) -> Cache {
+        let key = options_key(opts, k);
         let mut cache = Cache {
             dir: dir.to_path_buf(),
             key,
-            base: Vec::new(),
-            delta: Vec::new(),
-            index: HashMap::new(),
-            base_keys: 0,
-            base_tokens: 0,
+            base: None,
+            delta: None,
+            by_content: HashMap::new(),
+            stats: HashMap::new(),
         };
-        if let Some((bytes, entries)) = read_valid(&cache.path(false), key) {
-            cache.base_keys = entries.len();
-            for (content, offset, count) in entries {
-                cache.base_tokens += count;
-                cache.index.insert(content, (false, offset, count));
-            }
-            cache.base = bytes;
-            if let Some((bytes, entries)) = read_valid(&cache.path(true), key) {
-                for (content, offset, count) in entries {
-                    cache.index.entry(content).or_insert((true, offset, count));
-                }
-                cache.delta = bytes;
+        cache.base = read_part(&cache.path(Kind::Base), key);
+        if cache.base.is_some() {
+            cache.delta = read_part(&cache.path(Kind::Delta), key);
+            cache.stats = read_stats(&cache.path(Kind::Stats), key).unwrap_or_default();
+        }
+        for delta in [false, true] {
+            let Some(part) = cache.part(delta) else {
+                continue;
+            };
+            let contents: Vec<u64> = part.entries.iter().map(|e| e.content).collect();
+            for (i, content) in contents.into_iter().enumerate() {
+                let slot = Slot {
+                    delta,
+                    entry: i as u32,
+                };
+                cache.by_content.entry(content).or_insert(slot);
             }
         }
         cache
     }
 
-    fn path(&self, delta: bool) -> PathBuf {
-        let suffix = if delta { ".delta" } else { "" };
-        self.dir
-            .join(format!("clones-{:016x}{suffix}.bin", self.key))
+    fn part(&self, delta: bool) -> Option<&Part> {
+        if delta {
+            self.delta.as_ref()
+        } else {
+            self.base.as_ref()
+        }
     }
 
-    /// The cached tokens of a file whose content key is `content`.
-    pub(crate) fn get(&self, content: u64) -> Option<Vec<Token>> {
-        let &(in_delta, offset, count) = self.index.get(&content)?;
-        let bytes = if in_delta { &self.delta } else { &self.base };
-        let raw = bytes.get(offset..offset + count * 12)?;
-        Some(raw.chunks_exact(12).map(decode_token).collect())
+    fn path(&self, kind: Kind) -> PathBuf {
+        let suffix = match kind {
+            Kind::Base => ".bin",
+            Kind::Delta => ".delta.bin",
+            Kind::Stats => ".stat.bin",
+        };
+        self.dir.join(format!("clones-{:016x}{suffix}", self.key))
     }
 
-    /// Stores the current files' tokens: the delta if the base still covers most of them,
-    /// else a new base. Nothing is written when the cache already holds them all.
-    pub(crate) fn save(&self, entries: &[(u64, &[Token])]) -> Result<()> {
-        let in_base = |k: &u64| matches!(self.index.get(k), Some((false, ..)));
-        let mut seen = HashSet::new();
-        let fresh: Vec<_> = entries
-            .iter()
-            .filter(|(k, _)| !in_base(k) && seen.insert(*k))
-            .copied()
+    fn at(&self, slot: Slot) -> (&Part, Entry) {
+        let part = self.part(slot.delta).expect("slots come from this cache");
+        (part, part.entries[slot.entry as usize])
+    }
+
+    /// The entry at `slot`.
+    pub(crate) fn entry(&self, slot: Slot) -> Entry {
+        self.at(slot).1
+    }
+
+    /// The stored content of the file at `path` if its stat key is still `stat`.
+    pub(crate) fn by_stat(&self, path: u64, stat: u64) -> Option<Slot> {
+        match self.stats.get(&path) {
+            Some(&(known, content)) if stat != 0 && known == stat => self.by_content(content),
+            _ => None,
+        }
+    }
+
+    /// The stored content with this content key.
+    pub(crate) fn by_content(&self, content: u64) -> Option<Slot> {
+        self.by_content.get(&content).copied()
+    }
+
+    /// The fingerprints of the entry at `slot`.
+    pub(crate) fn fingerprints(&self, slot: Slot) -> Vec<(u32, u64)> {
+        let (part, e) = self.at(slot);
+        let from = e.fps_offset as usize;
+        part.fps[from..from + e.fps as usize * FINGERPRINT]
+            .chunks_exact(FINGERPRINT)
+            .map(|raw| (u32_at(raw, 0), u64_at(raw, 4)))
+            .collect()
+    }
+
+    /// The raw tokens and line starts of the entry at `slot`, if they check out.
+    fn raw(&self, slot: Slot) -> Option<Vec<u8>> {
+        let (part, e) = self.at(slot);
+        let mut raw = vec![0u8; e.data_len()];
+        part.file.read_exact_at(&mut raw, e.data_offset).ok()?;
+        (xxh3_64(&raw) == e.data_sum).then_some(raw)
+    }
+
+    /// The tokens and line starts of the entry at `slot`; `None` if unreadable or corrupt.
+    pub(crate) fn data(&self, slot: Slot) -> Option<(Vec<Token>, Vec<u32>)> {
+        let e = self.entry(slot);
+        let raw = self.raw(slot)?;
+        let (tokens, starts) = raw.split_at(e.tokens as usize * TOKEN);
+        let tokens = tokens
+            .chunks_exact(TOKEN)
+            .map(|t| Token {
+                hash: u32_at(t, 0),
+                start: u32_at(t, 4),
+                end: u32_at(t, 8),
+            })
             .collect();
-        let used_base = entries.iter().filter(|(k, _)| in_base(k)).map(|(k, _)| *k);
-        let stale = self
-            .base_keys
-            .saturating_sub(used_base.collect::<HashSet<_>>().len());
-        let fresh_tokens: usize = fresh.iter().map(|(_, t)| t.len()).sum();
-        let delta_keys = self.index.values().filter(|(d, ..)| *d).count();
-        if fresh.is_empty() && stale == 0 && delta_keys == 0 {
+        let starts = starts.chunks_exact(4).map(|s| u32_at(s, 0)).collect();
+        Some((tokens, starts))
+    }
+
+    /// Stores `records`, one per scanned file: new contents in the delta if the base still
+    /// covers most of them, else everything in a new base; then the stat index if it
+    /// changed. Nothing is written when the cache already holds it all.
+    pub(crate) fn save(&self, records: &[Record<'_>]) -> Result<()> {
+        let mut seen = HashSet::new();
+        let unique: Vec<&Record<'_>> = records.iter().filter(|r| seen.insert(r.content)).collect();
+        let in_base = |r: &&Record<'_>| matches!(r.data, RecordData::Cached(s) if !s.delta);
+        let fresh: Vec<&Record<'_>> = unique.iter().copied().filter(|r| !in_base(r)).collect();
+        let base_entries = self.base.as_ref().map_or(0, |b| b.entries.len());
+        let stale = base_entries.saturating_sub(unique.len() - fresh.len());
+        let delta_entries = self.delta.as_ref().map_or(0, |d| d.entries.len());
+        let store_current = fresh.is_empty() && stale == 0 && delta_entries == 0;
+        let stats: HashMap<u64, (u64, u64)> = records
+            .iter()
+            .filter(|r| r.stat != 0)
+            .map(|r| (r.path, (r.stat, r.content)))
+            .collect();
+        if store_current && stats == self.stats {
             return Ok(());
         }
         std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
         // Keep the cache out of `git status` in repositories that do not ignore `.fabrik/`.
         let ignore = self.dir.join(".gitignore");
         if !ignore.exists() {
-            write_atomic(&ignore, b"*\n")?;
+            write_atomic(&ignore, |w| w.write_all(b"*\n"))?;
         }
-        if self.base_keys > 0 && fresh_tokens * 4 <= self.base_tokens && stale * 4 <= self.base_keys
-        {
-            let unchanged = fresh.len() == delta_keys
+        if !store_current {
+            self.save_store(&unique, &fresh, stale)?;
+        }
+        if stats != self.stats {
+            self.save_stats(&stats)?;
+        }
+        Ok(())
+    }
+
+    fn save_store(
+        &self,
+        unique: &[&Record<'_>],
+        fresh: &[&Record<'_>],
+        stale: usize,
+    ) -> Result<()> {
+        let (base_entries, base_tokens) = self
+            .base
+            .as_ref()
+            .map_or((0, 0), |b| (b.entries.len(), b.tokens));
+        let delta_entries = self.delta.as_ref().map_or(0, |d| d.entries.len());
+        let fresh_tokens: usize = fresh.iter().map(|r| self.token_count(r)).sum();
+        if base_entries > 0 && fresh_tokens * 4 <= base_tokens && stale * 4 <= base_entries {
+            let unchanged = fresh.len() == delta_entries
                 && fresh
                     .iter()
-                    .all(|(k, _)| matches!(self.index.get(k), Some((true, ..))));
+                    .all(|r| matches!(r.data, RecordData::Cached(s) if s.delta));
             if unchanged {
                 return Ok(());
             }
-            return write_atomic(&self.path(true), &encode(self.key, &fresh));
+            return self.write(&self.path(Kind::Delta), fresh);
         }
-        let mut seen = HashSet::new();
-        let all: Vec<_> = entries
-            .iter()
-            .filter(|(k, _)| seen.insert(*k))
-            .copied()
-            .collect();
-        write_atomic(&self.path(false), &encode(self.key, &all))?;
-        match std::fs::remove_file(self.path(true)) {
+        self.write(&self.path(Kind::Base), unique)?;
+        remove_outdated(&self.dir);
+        match std::fs::remove_file(self.path(Kind::Delta)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(Error::io(self.path(true), e))
+                Err(Error::io(self.path(Kind::Delta), e))
             }
             _ => Ok(()),
         }
     }
+
+    fn save_stats(&self, stats: &HashMap<u64, (u64, u64)>) -> Result<()> {
+        let mut rows: Vec<(u64, u64, u64)> = stats.iter().map(|(&p, &(s, c))| (p, s, c)).collect();
+        rows.sort_unstable();
+        let mut out = Vec::with_capacity(HEADER + rows.len() * STAT_ENTRY);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&self.key.to_le_bytes());
+        out.extend_from_slice(&(rows.len() as u64).to_le_bytes());
+        out.extend_from_slice(&[0; 16]);
+        for (path, stat, content) in rows {
+            for word in [path, stat, content] {
+                out.extend_from_slice(&word.to_le_bytes());
+            }
+        }
+        let sum = checksum(&out);
+        out[HEADER - 8..HEADER].copy_from_slice(&sum.to_le_bytes());
+        write_atomic(&self.path(Kind::Stats), |w| w.write_all(&out))
+    }
+
+    fn token_count(&self, r: &Record<'_>) -> usize {
+        match &r.data {
+            RecordData::Cached(slot) => self.entry(*slot).tokens as usize,
+            RecordData::Fresh { tokens, .. } => tokens.len(),
+        }
+    }
+
+    /// Writes a store file of `records`. A cached record whose data no longer checks out
+    /// is left out.
+    fn write(&self, path: &Path, records: &[&Record<'_>]) -> Result<()> {
+        let mut entries = Vec::with_capacity(records.len());
+        let mut fps = Vec::new();
+        let mut data: Vec<Vec<u8>> = Vec::with_capacity(records.len());
+        for r in records {
+            let fps_offset = fps.len() as u64;
+            let (bytes, tokens, line_starts, fp_count) = match &r.data {
+                RecordData::Cached(slot) => {
+                    let Some(raw) = self.raw(*slot) else {
+                        continue;
+                    };
+                    let (part, e) = self.at(*slot);
+                    let from = e.fps_offset as usize;
+                    fps.extend_from_slice(&part.fps[from..from + e.fps as usize * FINGERPRINT]);
+                    (raw, e.tokens, e.line_starts, e.fps)
+                }
+                RecordData::Fresh {
+                    tokens,
+                    line_starts,
+                    fingerprints,
+                } => {
+                    for (pos, hash) in *fingerprints {
+                        fps.extend_from_slice(&pos.to_le_bytes());
+                        fps.extend_from_slice(&hash.to_le_bytes());
+                    }
+                    let mut raw = Vec::with_capacity(tokens.len() * TOKEN + line_starts.len() * 4);
+                    for t in *tokens {
+                        raw.extend_from_slice(&t.hash.to_le_bytes());
+                        raw.extend_from_slice(&t.start.to_le_bytes());
+                        raw.extend_from_slice(&t.end.to_le_bytes());
+                    }
+                    for s in *line_starts {
+                        raw.extend_from_slice(&s.to_le_bytes());
+                    }
+                    // Counts fit in u32: a token is at least one byte and offsets are u32.
+                    (
+                        raw,
+                        tokens.len() as u32,
+                        line_starts.len() as u32,
+                        fingerprints.len() as u32,
+                    )
+                }
+            };
+            entries.push(Entry {
+                content: r.content,
+                data_offset: 0,
+                data_sum: xxh3_64(&bytes),
+                fps_offset,
+                tokens,
+                line_starts,
+                lines: r.lines,
+                fps: fp_count,
+            });
+            data.push(bytes);
+        }
+        let mut offset = (HEADER + entries.len() * ENTRY + fps.len()) as u64;
+        for (e, bytes) in entries.iter_mut().zip(&data) {
+            e.data_offset = offset;
+            offset += bytes.len() as u64;
+        }
+        let mut head = Vec::with_capacity(HEADER + entries.len() * ENTRY);
+        head.extend_from_slice(MAGIC);
+        head.extend_from_slice(&self.key.to_le_bytes());
+        head.extend_from_slice(&(entries.len() as u64).to_le_bytes());
+        head.extend_from_slice(&(fps.len() as u64).to_le_bytes());
+        head.extend_from_slice(&[0; 8]);
+        for e in &entries {
+            for word in [e.content, e.data_offset, e.data_sum, e.fps_offset] {
+                head.extend_from_slice(&word.to_le_bytes());
+            }
+            for word in [e.tokens, e.line_starts, e.lines, e.fps] {
+                head.extend_from_slice(&word.to_le_bytes());
+            }
+        }
+        let mut sum = Xxh3::new();
+        sum.update(&head[..HEADER - 8]);
+        sum.update(&head[HEADER..]);
+        sum.update(&fps);
+        head[HEADER - 8..HEADER].copy_from_slice(&sum.digest().to_le_bytes());
+        write_atomic(path, |w| {
+            w.write_all(&head)?;
+            w.write_all(&fps)?;
+            data.iter().try_for_each(|bytes| w.write_all(bytes))
+        })
+    }
 }
 
-/// The cache key of a tokenizer configuration.
-fn options_key(opts: &TokenizeOptions) -> u64 {
+/// The three files of a cache.
+#[derive(Clone, Copy)]
+enum Kind {
+    Base,
+    Delta,
+    Stats,
+}
+
+/// The checksum of a file whose header's last eight bytes hold it: all but those bytes.
+fn checksum(bytes: &[u8]) -> u64 {
+    let mut sum = Xxh3::new();
+    sum.update(&bytes[..HEADER - 8]);
+    sum.update(&bytes[HEADER..]);
+    sum.digest()
+}
+
+/// Removes cache files of an older format (left by an older fabrik): nothing reads them.
+fn remove_outdated(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with("clones-") && name.ends_with(".bin")) {
+            continue;
+        }
+        let mut magic = [0u8; 8];
+        let current = File::open(&path)
+            .and_then(|f| f.read_exact_at(&mut magic, 0))
+            .is_ok_and(|()| &magic == MAGIC);
+        if !current {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+/// The stat key of a file: 0 (never trusted) when it changed less than [`RACY`] before
+/// `now`.
+pub(crate) fn stat_key(meta: &std::fs::Metadata, now: SystemTime) -> u64 {
+    let Ok(modified) = meta.modified() else {
+        return 0;
+    };
+    if now.duration_since(modified).map_or(true, |age| age < RACY) {
+        return 0;
+    }
+    let mut bytes = [0u8; 48];
+    for (i, word) in [
+        meta.len(),
+        meta.mtime() as u64,
+        meta.mtime_nsec() as u64,
+        meta.ctime() as u64,
+        meta.ctime_nsec() as u64,
+        meta.ino(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        bytes[i * 8..i * 8 + 8].copy_from_slice(&word.to_le_bytes());
+    }
+    xxh3_64(&bytes) | 1
+}
+
+/// The cache key of a tokenizer configuration and window size.
+fn options_key(opts: &TokenizeOptions, k: usize) -> u64 {
     let text = format!(
-        "{LEXER_VERSION}:{}:{}:{}",
+        "{LEXER_VERSION}:{}:{}:{}:{k}",
         opts.mode.name(),
         opts.ignore_identifiers,
         opts.ignore_literals
@@ -143,80 +488,107 @@ fn options_key(opts: &TokenizeOptions) -> u64 {
     xxh3_64(text.as_bytes())
 }
 
-fn decode_token(raw: &[u8]) -> Token {
-    let word = |i: usize| u32::from_le_bytes([raw[i], raw[i + 1], raw[i + 2], raw[i + 3]]);
-    Token {
-        hash: word(0),
-        start: word(4),
-        end: word(8),
-    }
-}
-
-fn encode(key: u64, entries: &[(u64, &[Token])]) -> Vec<u8> {
-    let tokens: usize = entries.iter().map(|(_, t)| t.len()).sum();
-    let mut out = Vec::with_capacity(HEADER + entries.len() * 12 + tokens * 12 + 8);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&key.to_le_bytes());
-    // Counts fit in u32: a token is at least one byte and offsets are u32.
-    out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
-    for (content, toks) in entries {
-        out.extend_from_slice(&content.to_le_bytes());
-        out.extend_from_slice(&(toks.len() as u32).to_le_bytes());
-        for t in *toks {
-            out.extend_from_slice(&t.hash.to_le_bytes());
-            out.extend_from_slice(&t.start.to_le_bytes());
-            out.extend_from_slice(&t.end.to_le_bytes());
-        }
-    }
-    let sum = xxh3_64(&out);
-    out.extend_from_slice(&sum.to_le_bytes());
-    out
-}
-
-/// Reads a cache file and indexes it; `None` when missing, foreign or corrupt.
-fn read_valid(path: &Path, key: u64) -> Option<(Vec<u8>, Vec<Entry>)> {
-    let bytes = std::fs::read(path).ok()?;
-    let body_len = bytes.len().checked_sub(8)?;
-    let (body, sum) = bytes.split_at(body_len);
-    if body.len() < HEADER || &body[..8] != MAGIC || u64_at(body, 8)? != key {
+/// Reads a cache file's index and fingerprints; `None` when missing, foreign or corrupt.
+fn read_part(path: &Path, key: u64) -> Option<Part> {
+    let file = File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let mut header = [0u8; HEADER];
+    file.read_exact_at(&mut header, 0).ok()?;
+    if &header[..8] != MAGIC || u64_at(&header, 8) != key {
         return None;
     }
-    if u64_at(sum, 0)? != xxh3_64(body) {
+    let count = usize::try_from(u64_at(&header, 16)).ok()?;
+    let fps_len = usize::try_from(u64_at(&header, 24)).ok()?;
+    let index_len = count.checked_mul(ENTRY)?;
+    if HEADER.checked_add(index_len)?.checked_add(fps_len)? as u64 > len {
         return None;
     }
-    let count = u32_at(body, 16)? as usize;
-    let mut entries = Vec::with_capacity(count.min(body.len() / 12));
-    let mut at = HEADER;
-    for _ in 0..count {
-        let content = u64_at(body, at)?;
-        let n = u32_at(body, at + 8)? as usize;
-        let start = at + 12;
-        at = start.checked_add(n.checked_mul(12)?)?;
-        if at > body.len() {
+    let mut index = vec![0u8; index_len + fps_len];
+    file.read_exact_at(&mut index, HEADER as u64).ok()?;
+    let mut sum = Xxh3::new();
+    sum.update(&header[..HEADER - 8]);
+    sum.update(&index);
+    if sum.digest() != u64_at(&header, HEADER - 8) {
+        return None;
+    }
+    let fps = index.split_off(index_len);
+    let mut tokens = 0;
+    let mut entries = Vec::with_capacity(count);
+    for raw in index.chunks_exact(ENTRY) {
+        let word = |i: usize| u64_at(raw, i * 8);
+        let small = |i: usize| u32_at(raw, 32 + i * 4);
+        let e = Entry {
+            content: word(0),
+            data_offset: word(1),
+            data_sum: word(2),
+            fps_offset: word(3),
+            tokens: small(0),
+            line_starts: small(1),
+            lines: small(2),
+            fps: small(3),
+        };
+        let fps_end = (e.fps_offset as usize).checked_add(e.fps as usize * FINGERPRINT)?;
+        let data_end = e.data_offset.checked_add(e.data_len() as u64)?;
+        if fps_end > fps.len() || data_end > len {
             return None;
         }
-        entries.push((content, start, n));
+        tokens += e.tokens as usize;
+        entries.push(e);
     }
-    (at == body.len()).then_some((bytes, entries))
+    Some(Part {
+        file,
+        entries,
+        fps,
+        tokens,
+    })
 }
 
-fn u64_at(b: &[u8], i: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(b.get(i..i + 8)?.try_into().ok()?))
+/// Reads a stat index; `None` when missing, foreign or corrupt.
+fn read_stats(path: &Path, key: u64) -> Option<HashMap<u64, (u64, u64)>> {
+    let bytes = std::fs::read(path).ok()?;
+    if bytes.len() < HEADER || &bytes[..8] != MAGIC || u64_at(&bytes, 8) != key {
+        return None;
+    }
+    let count = usize::try_from(u64_at(&bytes, 16)).ok()?;
+    let body = &bytes[HEADER..];
+    if count.checked_mul(STAT_ENTRY)? != body.len() || checksum(&bytes) != u64_at(&bytes, 32) {
+        return None;
+    }
+    Some(
+        body.chunks_exact(STAT_ENTRY)
+            .map(|r| (u64_at(r, 0), (u64_at(r, 8), u64_at(r, 16))))
+            .collect(),
+    )
 }
 
-fn u32_at(b: &[u8], i: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(i..i + 4)?.try_into().ok()?))
+fn u64_at(b: &[u8], i: usize) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&b[i..i + 8]);
+    u64::from_le_bytes(word)
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it into place.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+fn u32_at(b: &[u8], i: usize) -> u32 {
+    let mut word = [0u8; 4];
+    word.copy_from_slice(&b[i..i + 4]);
+    u32::from_le_bytes(word)
+}
+
+/// Writes to a temporary file beside `path` through `fill`, then renames it into place.
+pub(crate) fn write_atomic(
+    path: &Path,
+    fill: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     let tmp = dir.join(format!(".tmp-{}-{nanos}", std::process::id()));
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.flush()))
+    let result = File::create(&tmp)
+        .and_then(|f| {
+            let mut w = BufWriter::with_capacity(1 << 20, f);
+            fill(&mut w)?;
+            w.flush()
+        })
         .and_then(|()| std::fs::rename(&tmp, path));
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
@@ -239,25 +611,107 @@ mod tests {
             .collect()
     }
 
+    /// A record of path `p` (stat `10p + 1`, content `100p`) tokenized in this run.
+    fn fresh<'a>(p: u64, tokens: &'a [Token], fps: &'a [(u32, u64)]) -> Record<'a> {
+        Record {
+            path: p,
+            stat: p * 10 + 1,
+            content: p * 100,
+            lines: tokens.len() as u32,
+            data: RecordData::Fresh {
+                tokens,
+                line_starts: &[0, 5],
+                fingerprints: fps,
+            },
+        }
+    }
+
+    fn modified(dir: &Path) -> Vec<(String, SystemTime)> {
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let name = e.file_name().to_string_lossy().into_owned();
+                (name, e.metadata().unwrap().modified().unwrap())
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
     #[test]
     fn round_trip_base_then_delta() {
         let dir = tempfile::tempdir().unwrap();
         let opts = TokenizeOptions::default();
         let (a, b, c) = (toks(100), toks(50), toks(3));
-        Cache::open(dir.path(), &opts)
-            .save(&[(1, &a), (2, &b)])
+        let fps = [(3u32, 99u64), (7, 12)];
+        Cache::open(dir.path(), &opts, 50)
+            .save(&[fresh(1, &a, &fps), fresh(2, &b, &[])])
             .unwrap();
-        let cache = Cache::open(dir.path(), &opts);
-        assert_eq!(cache.get(1), Some(a.clone()));
-        assert_eq!(cache.get(3), None);
-        cache.save(&[(1, &a), (2, &b), (3, &c)]).unwrap();
-        assert!(
-            cache.path(true).exists(),
-            "a small change goes to the delta"
-        );
-        let cache = Cache::open(dir.path(), &opts);
-        assert_eq!(cache.get(3), Some(c));
-        assert_eq!(cache.get(2), Some(b));
+        let cache = Cache::open(dir.path(), &opts, 50);
+        let slot = cache.by_stat(1, 11).unwrap();
+        assert_eq!(cache.data(slot), Some((a.clone(), vec![0, 5])));
+        assert_eq!(cache.fingerprints(slot), fps);
+        assert_eq!(cache.entry(slot).content, 100);
+        assert_eq!(cache.by_stat(1, 12), None, "a changed stat misses");
+        assert_eq!(cache.by_stat(1, 0), None, "an untrusted stat misses");
+        assert_eq!(cache.by_stat(3, 31), None);
+        assert!(cache.by_content(200).is_some());
+        assert!(Cache::open(dir.path(), &opts, 40).by_content(100).is_none());
+
+        // The same files again: nothing is written.
+        let keep = |p: u64| Record {
+            path: p,
+            stat: p * 10 + 1,
+            content: p * 100,
+            lines: 1,
+            data: RecordData::Cached(cache.by_stat(p, p * 10 + 1).unwrap()),
+        };
+        let before = modified(dir.path());
+        std::thread::sleep(Duration::from_millis(20));
+        cache.save(&[keep(1), keep(2)]).unwrap();
+        assert_eq!(modified(dir.path()), before);
+
+        // One small new file: it goes to the delta.
+        cache.save(&[keep(1), keep(2), fresh(3, &c, &[])]).unwrap();
+        assert!(cache.path(Kind::Delta).exists());
+        let cache = Cache::open(dir.path(), &opts, 50);
+        assert_eq!(cache.data(cache.by_stat(3, 31).unwrap()).unwrap().0, c);
+        assert_eq!(cache.data(cache.by_stat(2, 21).unwrap()).unwrap().0, b);
+
+        // The same contents under other paths and stats (a new worktree): the store
+        // stays, only the stat index is rewritten.
+        let moved = |p: u64| Record {
+            path: p + 1000,
+            stat: p * 10 + 3,
+            ..keep(p)
+        };
+        let store = std::fs::read(cache.path(Kind::Base)).unwrap();
+        cache.save(&[moved(1), moved(2)]).unwrap();
+        let cache = Cache::open(dir.path(), &opts, 50);
+        assert_eq!(std::fs::read(cache.path(Kind::Base)).unwrap(), store);
+        assert!(cache.by_stat(1001, 13).is_some());
+        assert!(cache.by_stat(1, 11).is_none());
+    }
+
+    #[test]
+    fn many_new_contents_compact_into_a_new_base() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = TokenizeOptions::default();
+        let (a, b) = (toks(10), toks(100));
+        let cache = Cache::open(dir.path(), &opts, 50);
+        cache.save(&[fresh(1, &a, &[])]).unwrap();
+        let cache = Cache::open(dir.path(), &opts, 50);
+        let kept = Record {
+            data: RecordData::Cached(cache.by_content(100).unwrap()),
+            ..fresh(1, &a, &[])
+        };
+        cache.save(&[kept, fresh(2, &b, &[])]).unwrap();
+        assert!(!cache.path(Kind::Delta).exists());
+        let cache = Cache::open(dir.path(), &opts, 50);
+        assert!(cache.base.as_ref().unwrap().entries.len() == 2);
+        assert_eq!(cache.data(cache.by_content(100).unwrap()).unwrap().0, a);
+        assert_eq!(cache.data(cache.by_content(200).unwrap()).unwrap().0, b);
     }
 
     #[test]
@@ -265,18 +719,51 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let opts = TokenizeOptions::default();
         let a = toks(10);
-        let cache = Cache::open(dir.path(), &opts);
-        cache.save(&[(1, &a)]).unwrap();
-        let path = cache.path(false);
-        let mut bytes = std::fs::read(&path).unwrap();
-        let mid = bytes.len() / 2;
-        bytes[mid] ^= 0xff;
+        let cache = Cache::open(dir.path(), &opts, 50);
+        cache.save(&[fresh(1, &a, &[(1, 2)])]).unwrap();
+        let path = cache.path(Kind::Base);
+        let clean = std::fs::read(&path).unwrap();
+
+        // A flipped byte in the tokens: the index opens, the entry's data does not.
+        let mut bytes = clean.clone();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
         std::fs::write(&path, &bytes).unwrap();
-        assert_eq!(Cache::open(dir.path(), &opts).get(1), None);
+        let cache = Cache::open(dir.path(), &opts, 50);
+        assert_eq!(cache.data(cache.by_stat(1, 11).unwrap()), None);
+
+        // A flipped byte in the index: nothing opens.
+        let mut bytes = clean;
+        bytes[HEADER + 3] ^= 0xff;
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(Cache::open(dir.path(), &opts, 50).by_content(100), None);
+
+        // A corrupt stat index: contents are still found by content.
+        cache.save(&[fresh(1, &a, &[])]).unwrap();
+        std::fs::write(cache.path(Kind::Stats), b"garbage").unwrap();
+        let cache = Cache::open(dir.path(), &opts, 50);
+        assert_eq!(cache.by_stat(1, 11), None);
+        assert!(cache.by_content(100).is_some());
+
         std::fs::write(&path, b"garbage").unwrap();
-        let cache = Cache::open(dir.path(), &opts);
-        assert_eq!(cache.get(1), None);
-        cache.save(&[(1, &a)]).unwrap();
-        assert_eq!(Cache::open(dir.path(), &opts).get(1), Some(a));
+        let cache = Cache::open(dir.path(), &opts, 50);
+        assert_eq!(cache.by_content(100), None);
+        cache.save(&[fresh(1, &a, &[])]).unwrap();
+        let cache = Cache::open(dir.path(), &opts, 50);
+        assert_eq!(cache.data(cache.by_content(100).unwrap()).unwrap().0, a);
+    }
+
+    #[test]
+    fn files_of_an_older_format_are_removed_with_a_new_base() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("clones-00000000000000aa.bin");
+        std::fs::write(&old, b"FBKCLN01 old tokens").unwrap();
+        let other = dir.path().join("notes.txt");
+        std::fs::write(&other, b"kept").unwrap();
+        let cache = Cache::open(dir.path(), &TokenizeOptions::default(), 50);
+        cache.save(&[fresh(1, &toks(5), &[])]).unwrap();
+        assert!(!old.exists());
+        assert!(other.exists());
+        assert!(cache.path(Kind::Base).exists() && cache.path(Kind::Stats).exists());
     }
 }

@@ -11,7 +11,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::build::{build, classes, recount};
-use crate::detect::{Filter, find_clones, window_hashes};
+use rayon::prelude::*;
+
+use crate::detect::{Filter, FocusFilter, find_clones, window_hashes, winnow_window};
 use crate::load::{Corpus, FileTokens, load};
 use crate::model::{ClonePair, Report};
 use crate::options::Options;
@@ -31,18 +33,33 @@ pub fn detect_changed(root: &Path, base: &str, opts: &Options) -> Result<Report>
     validate(opts)?;
     let mut clock = Clock::start();
     let top = toplevel(root)?;
-    let added = added_lines(&top, base)?;
-    clock.lap("git");
-    let walked = walk::walk(&top, &[PathBuf::from(".")], opts)?;
-    clock.lap("walk");
-    let corpus = load(walked, opts, false);
-    clock.lap("load");
-    let focus = focus_hashes(&corpus, &added, opts.min_tokens);
+    // Git reads the tree while the walk and the cache do: neither needs the other.
+    let (added, walked) = std::thread::scope(|s| {
+        let git = s.spawn(|| added_lines(&top, base));
+        let walked = walk::walk(&top, &[PathBuf::from(".")], opts).map(|walked| load(walked, opts));
+        (git.join(), walked)
+    });
+    let added = added.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+    let mut corpus = walked?;
+    clock.lap("git, walk and stat");
+    let changed: Vec<usize> = (0..corpus.files.len())
+        .filter(|&f| added.contains_key(&corpus.files[f].name))
+        .collect();
+    corpus.ensure_loaded(&changed, opts);
+    if opts.near {
+        corpus.load_all(opts);
+    }
+    clock.lap("load changed");
+    let (focus, focus_fingerprints) = focus_hashes(&corpus, &added, opts.min_tokens);
+    let candidates = sharing(&corpus, &focus_fingerprints);
+    corpus.ensure_loaded(&candidates, opts);
+    clock.lap("candidates");
     // Clones near the change that do not touch it stay until the baseline has counted
     // them: a third copy of baselined code must be new even though its fingerprint is known.
     let raw = find_clones(&input(&corpus, opts), &Filter::Focus(&focus));
     clock.lap("detect");
     let mut report = build(&corpus, &raw);
+    report.cache.not_loaded = corpus.tokens.iter().filter(|t| !t.loaded()).count() as u64;
     clock.lap("report");
     if opts.near {
         near::add_near(&corpus, opts, &mut report);
@@ -59,6 +76,8 @@ pub fn detect_changed(root: &Path, base: &str, opts: &Options) -> Result<Report>
     report.clones.retain(touches);
     report.classes = classes(&report.clones);
     recount(&mut report.statistics, &report.clones);
+    corpus.save_cache();
+    clock.lap("cache");
     report.timings = clock.laps;
     Ok(report)
 }
@@ -211,22 +230,56 @@ fn token_lines(ft: &FileTokens, start: u32, len: u32) -> (u32, u32) {
     )
 }
 
-/// The hashes of all windows that overlap added lines.
-fn focus_hashes(corpus: &Corpus, added: &AddedLines, k: usize) -> HashSet<u64> {
+/// The hashes of all windows that overlap added lines, and the fingerprints those
+/// windows select: any window of another file equal to a focus window selects the same
+/// fingerprint (see [`crate::detect`]), so a file without one cannot share a focus window.
+fn focus_hashes(corpus: &Corpus, added: &AddedLines, k: usize) -> (HashSet<u64>, HashSet<u64>) {
+    let w = winnow_window(k);
     let mut focus = HashSet::new();
+    let mut selected = HashSet::new();
     for (f, file) in corpus.files.iter().enumerate() {
         if !added.contains_key(&file.name) {
             continue;
         }
         let ft = &corpus.tokens[f];
+        let mut in_focus = vec![false; ft.tokens.len()];
         for (pos, hash) in window_hashes(&ft.tokens, k, file.lang) {
             let (first, last) = token_lines(ft, pos as u32, k as u32);
             if overlaps(added, &file.name, first, last) {
                 focus.insert(hash);
+                in_focus[pos] = true;
+            }
+        }
+        // A window at `p` selects a fingerprint at `p..p + w`.
+        for &(q, hash) in ft.fingerprints.as_deref().unwrap_or_default() {
+            let q = q as usize;
+            let windows = in_focus
+                .get((q + 1).saturating_sub(w)..=q)
+                .unwrap_or_default();
+            if windows.iter().any(|&x| x) {
+                selected.insert(hash);
             }
         }
     }
-    focus
+    (focus, selected)
+}
+
+/// The files not loaded yet that select one of `fingerprints`.
+fn sharing(corpus: &Corpus, fingerprints: &HashSet<u64>) -> Vec<usize> {
+    let filter = FocusFilter::new(fingerprints);
+    (0..corpus.tokens.len())
+        .into_par_iter()
+        .filter(|&f| {
+            let ft = &corpus.tokens[f];
+            !ft.loaded()
+                && ft
+                    .fingerprints
+                    .as_deref()
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|&(_, hash)| filter.contains(hash))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -139,19 +139,22 @@ pub(crate) fn find_clones(input: &Input<'_>, filter: &Filter<'_>) -> Vec<RawClon
 fn collect_windows(input: &Input<'_>, k: usize, filter: &Filter<'_>) -> Vec<Window> {
     let per_file: Vec<Vec<Window>> = match filter {
         Filter::Repeated => repeated_windows(input, k),
-        Filter::Focus(set) => (0..input.files.len())
-            .into_par_iter()
-            .map(|f| {
-                window_hashes(&input.files[f].tokens, k, input.langs[f])
-                    .filter(|(_, hash)| set.contains(hash))
-                    .map(|(pos, hash)| Window {
-                        hash,
-                        file: f as u32,
-                        pos: pos as u32,
-                    })
-                    .collect()
-            })
-            .collect(),
+        Filter::Focus(set) => {
+            let focus = FocusFilter::new(set);
+            (0..input.files.len())
+                .into_par_iter()
+                .map(|f| {
+                    window_hashes(&input.files[f].tokens, k, input.langs[f])
+                        .filter(|(_, hash)| focus.contains(*hash))
+                        .map(|(pos, hash)| Window {
+                            hash,
+                            file: f as u32,
+                            pos: pos as u32,
+                        })
+                        .collect()
+                })
+                .collect()
+        }
     };
     let mut windows: Vec<Window> = per_file.into_iter().flatten().collect();
     // Grouping needs equal hashes together only; each group's first window is found by
@@ -214,7 +217,7 @@ fn repeated_windows(input: &Input<'_>, k: usize) -> Vec<Vec<Window>> {
 }
 
 /// The winnowing window for windows of `k` tokens.
-fn winnow_window(k: usize) -> usize {
+pub(crate) fn winnow_window(k: usize) -> usize {
     (k / 3).clamp(1, 32)
 }
 
@@ -234,8 +237,9 @@ fn winnow(tokens: &[crate::Token], kp: usize, w: usize, lang: Language) -> Vec<(
         return out;
     }
     // A ring buffer of (position, hash) with increasing hashes: the front is the minimum
-    // of the last `w` hashes. No per-file array of all hashes is needed.
-    let mut ring = vec![(0u32, 0u64); w.next_power_of_two()];
+    // of the last `w` hashes. No per-file array of all hashes is needed. It holds up to
+    // `w + 1` entries: the new hash is pushed before the oldest expires.
+    let mut ring = vec![(0u32, 0u64); (w + 1).next_power_of_two()];
     let mask = ring.len() - 1;
     let (mut head, mut tail) = (0usize, 0usize);
     let mut last = u32::MAX;
@@ -254,6 +258,32 @@ fn winnow(tokens: &[crate::Token], kp: usize, w: usize, lang: Language) -> Vec<(
         }
     }
     out
+}
+
+/// A focus set behind a bitset: almost every window of the repository misses the bitset,
+/// so the hash set is consulted only for the few windows that may be in it.
+pub(crate) struct FocusFilter<'a> {
+    bits: Vec<u64>,
+    mask: u64,
+    set: &'a HashSet<u64>,
+}
+
+impl<'a> FocusFilter<'a> {
+    pub(crate) fn new(set: &'a HashSet<u64>) -> FocusFilter<'a> {
+        let size = (set.len() * 32).next_power_of_two().max(1 << 12);
+        let mut bits = vec![0u64; size / 64];
+        let mask = size as u64 - 1;
+        for &hash in set {
+            let index = mix(hash) & mask;
+            bits[(index >> 6) as usize] |= 1 << (index & 63);
+        }
+        FocusFilter { bits, mask, set }
+    }
+
+    pub(crate) fn contains(&self, hash: u64) -> bool {
+        let index = mix(hash) & self.mask;
+        self.bits[(index >> 6) as usize] & (1 << (index & 63)) != 0 && self.set.contains(&hash)
+    }
 }
 
 /// Two bitsets over fingerprint hashes: seen once, seen at least twice (up to

@@ -141,3 +141,54 @@ fn minified_and_periodic_files_stay_fast() {
     assert!(report.clones.iter().all(|c| c.first.name == "c.js"));
     assert!(report.clones.len() < 20, "{}", report.clones.len());
 }
+
+mod winnowing {
+    use proptest::prelude::*;
+
+    use super::super::{fingerprints, window_hashes, winnow_window};
+    use crate::{Language, Token};
+
+    fn tokens(hashes: &[u32]) -> Vec<Token> {
+        hashes
+            .iter()
+            .enumerate()
+            .map(|(i, &hash)| Token {
+                hash,
+                start: i as u32,
+                end: i as u32 + 1,
+            })
+            .collect()
+    }
+
+    proptest! {
+        /// What changed mode relies on to skip files: any window of `k` tokens equal in two
+        /// files selects, in both, a fingerprint at the same offset with the same hash.
+        #[test]
+        fn equal_windows_select_a_common_fingerprint(
+            a in proptest::collection::vec(0u32..6, 70..300),
+            b_prefix in proptest::collection::vec(0u32..6, 0..80),
+            k in 2usize..70,
+            from in 0usize..300,
+        ) {
+            let from = from % (a.len() - k + 1);
+            let mut b = b_prefix.clone();
+            b.extend_from_slice(&a[from..from + k]);
+            b.extend_from_slice(&b_prefix);
+            let (ta, tb) = (tokens(&a), tokens(&b));
+            let lang = Language::Python;
+            let w = winnow_window(k);
+            let (fa, fb) = (fingerprints(&ta, k, lang), fingerprints(&tb, k, lang));
+            let in_window = |fps: &[(u32, u64)], p: usize| -> Vec<(usize, u64)> {
+                fps.iter()
+                    .filter(|(q, _)| (p..p + w).contains(&(*q as usize)))
+                    .map(|&(q, h)| (q as usize - p, h))
+                    .collect()
+            };
+            let (sa, sb) = (in_window(&fa, from), in_window(&fb, b_prefix.len()));
+            prop_assert!(sa.iter().any(|x| sb.contains(x)), "{sa:?} / {sb:?}");
+            let ha = window_hashes(&ta, k, lang).nth(from).map(|(_, h)| h);
+            let hb = window_hashes(&tb, k, lang).nth(b_prefix.len()).map(|(_, h)| h);
+            prop_assert_eq!(ha, hb);
+        }
+    }
+}

@@ -1,12 +1,19 @@
 //! Reading and tokenizing the walked files in parallel, through the cache. Binary files
 //! (NUL bytes), files over the size cap and unreadable files are skipped and counted.
-//! Content is dropped once tokenized: only tokens and line starts stay in memory.
+//! Content is dropped once tokenized: only tokens, line starts and fingerprints stay.
+//!
+//! Loading is lazy: a file whose stat is unchanged since the cache recorded it is not
+//! read, and its tokens stay in the cache until [`Corpus::ensure_loaded`] asks for them.
+//! Its fingerprints, line count and token count are known at once, which is all a
+//! `--changed` run needs to decide which files may share code with the change.
+
+use std::time::SystemTime;
 
 use memchr::memchr_iter;
 use rayon::prelude::*;
-use xxhash_rust::xxh3::xxh3_64_with_seed;
+use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
-use crate::cache::Cache;
+use crate::cache::{Cache, Record, RecordData, Slot, stat_key};
 use crate::detect::fingerprints;
 use crate::lang::Language;
 use crate::model::{CacheStats, SkipReason, Skipped};
@@ -17,15 +24,25 @@ use crate::walk::{SourceFile, Walked};
 /// The tokens of one file and where its lines start.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct FileTokens {
+    /// Empty until loaded (see [`FileTokens::loaded`]).
     pub(crate) tokens: Vec<Token>,
-    /// Byte offset of the start of each line; `line_starts[0] == 0`.
+    /// Byte offset of the start of each line; `line_starts[0] == 0`. Empty until loaded.
     pub(crate) line_starts: Vec<u32>,
     /// Lines as jscpd counts them (a final newline does not open a line).
     pub(crate) lines: u32,
+    /// Number of tokens, known before they are loaded.
+    pub(crate) token_count: usize,
     /// xxh3 of the content, seeded with the language: the cache key.
     pub(crate) content_key: u64,
-    /// Winnowed fingerprints for a full scan, computed right after tokenizing.
+    /// Winnowed fingerprints for windows of `min_tokens` (see [`fingerprints`]).
     pub(crate) fingerprints: Option<Vec<(u32, u64)>>,
+    /// The cache entry holding the tokens while they are not loaded.
+    pub(crate) pending: Option<Slot>,
+    /// The cache entry the tokens came from (`None`: tokenized in this run).
+    pub(crate) origin: Option<Slot>,
+    /// Cache bookkeeping: hashes of the path and of the stat.
+    pub(crate) path_key: u64,
+    pub(crate) stat: u64,
 }
 
 impl FileTokens {
@@ -33,10 +50,15 @@ impl FileTokens {
     pub(crate) fn line_of(&self, pos: u32) -> u32 {
         self.line_starts.partition_point(|&s| s <= pos) as u32
     }
+
+    /// Whether the tokens and line starts are in memory.
+    pub(crate) fn loaded(&self) -> bool {
+        self.pending.is_none()
+    }
 }
 
 /// The scanned files, parallel to their tokens.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct Corpus {
     pub(crate) files: Vec<SourceFile>,
     /// The language of each file (parallel to `files`).
@@ -46,38 +68,55 @@ pub(crate) struct Corpus {
     pub(crate) memory: Vec<Vec<u8>>,
     pub(crate) skipped: Vec<Skipped>,
     pub(crate) cache: CacheStats,
+    store: Option<Cache>,
 }
 
 enum Loaded {
-    File(FileTokens, bool),
+    File(FileTokens, Source),
     Skip(SkipReason),
 }
 
-/// Reads and tokenizes every walked file; the cache (if any) is read and then updated.
-/// With `winnow`, each file's fingerprints for a full scan are computed too.
-pub(crate) fn load(walked: Walked, opts: &Options, winnow: bool) -> Corpus {
-    let cache = opts
+/// Where a file's tokens came from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// The cache, without reading the file (its stat is unchanged).
+    Unread,
+    /// The cache, after reading and hashing the file.
+    Cached,
+    /// The tokenizer.
+    Tokenized,
+}
+
+/// Stats every walked file and reads those the cache does not know (or knows under
+/// another stat), tokenizing those whose content it does not know either. Every file
+/// gets its fingerprints; the tokens of unchanged files stay in the cache.
+pub(crate) fn load(walked: Walked, opts: &Options) -> Corpus {
+    let k = opts.min_tokens.max(1);
+    let store = opts
         .cache_dir
         .as_ref()
-        .map(|dir| Cache::open(dir, &opts.tokenize));
+        .map(|dir| Cache::open(dir, &opts.tokenize, k));
+    let now = SystemTime::now();
     let results: Vec<Loaded> = walked
         .files
         .par_iter()
-        .map(|f| load_one(f, opts, cache.as_ref(), winnow))
+        .map(|f| load_one(f, opts, store.as_ref(), now))
         .collect();
     let mut corpus = Corpus {
         skipped: walked.skipped,
+        store,
         ..Corpus::default()
     };
     for (file, result) in walked.files.into_iter().zip(results) {
         match result {
-            Loaded::File(tokens, hit) => {
-                let counter = if hit {
-                    &mut corpus.cache.hits
-                } else {
+            Loaded::File(tokens, source) => {
+                let counter = if source == Source::Tokenized {
                     &mut corpus.cache.misses
+                } else {
+                    &mut corpus.cache.hits
                 };
                 *counter += 1;
+                corpus.cache.unread += u64::from(source == Source::Unread);
                 corpus.langs.push(file.lang);
                 corpus.files.push(file);
                 corpus.tokens.push(tokens);
@@ -89,25 +128,23 @@ pub(crate) fn load(walked: Walked, opts: &Options, winnow: bool) -> Corpus {
         }
     }
     corpus.skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    if let Some(cache) = cache {
-        let entries: Vec<_> = corpus
-            .tokens
-            .iter()
-            .map(|t| (t.content_key, t.tokens.as_slice()))
-            .collect();
-        // The cache is an optimisation: failing to write it must not fail the run.
-        let _ = cache.save(&entries);
-    }
     corpus
 }
 
-fn load_one(file: &SourceFile, opts: &Options, cache: Option<&Cache>, winnow: bool) -> Loaded {
-    match std::fs::metadata(&file.path) {
+fn load_one(file: &SourceFile, opts: &Options, cache: Option<&Cache>, now: SystemTime) -> Loaded {
+    let meta = match std::fs::metadata(&file.path) {
         Ok(meta) if meta.len() > opts.max_size => {
             return Loaded::Skip(SkipReason::TooLarge(meta.len()));
         }
-        Ok(_) => {}
+        Ok(meta) => meta,
         Err(e) => return Loaded::Skip(SkipReason::Unreadable(e.to_string())),
+    };
+    let path_key = xxh3_64(file.path.as_os_str().as_encoded_bytes());
+    let stat = stat_key(&meta, now);
+    if let Some(cache) = cache
+        && let Some(slot) = cache.by_stat(path_key, stat)
+    {
+        return Loaded::File(pending(cache, slot, path_key, stat), Source::Unread);
     }
     let bytes = match std::fs::read(&file.path) {
         Ok(bytes) => bytes,
@@ -120,19 +157,122 @@ fn load_one(file: &SourceFile, opts: &Options, cache: Option<&Cache>, winnow: bo
         return Loaded::Skip(SkipReason::Binary);
     }
     let content_key = xxh3_64_with_seed(&bytes, file.lang as u64);
-    let cached = cache.and_then(|c| c.get(content_key));
-    let hit = cached.is_some();
-    let tokens = cached.unwrap_or_else(|| tokenize(file.lang, &bytes, &opts.tokenize));
+    if let Some(cache) = cache
+        && let Some(slot) = cache.by_content(content_key)
+    {
+        return Loaded::File(pending(cache, slot, path_key, stat), Source::Cached);
+    }
+    let tokens = tokenize(file.lang, &bytes, &opts.tokenize);
     let (line_starts, lines) = line_starts(&bytes);
-    let fingerprints = winnow.then(|| fingerprints(&tokens, opts.min_tokens.max(1), file.lang));
     let tokens = FileTokens {
+        fingerprints: Some(fingerprints(&tokens, opts.min_tokens.max(1), file.lang)),
+        token_count: tokens.len(),
         tokens,
         line_starts,
         lines,
         content_key,
-        fingerprints,
+        path_key,
+        stat,
+        ..FileTokens::default()
     };
-    Loaded::File(tokens, hit)
+    Loaded::File(tokens, Source::Tokenized)
+}
+
+/// A file whose tokens stay in cache entry `slot` until they are needed.
+fn pending(cache: &Cache, slot: Slot, path_key: u64, stat: u64) -> FileTokens {
+    let entry = cache.entry(slot);
+    FileTokens {
+        lines: entry.lines,
+        token_count: entry.tokens as usize,
+        content_key: entry.content,
+        fingerprints: Some(cache.fingerprints(slot)),
+        pending: Some(slot),
+        origin: Some(slot),
+        path_key,
+        stat,
+        ..FileTokens::default()
+    }
+}
+
+impl Corpus {
+    /// The content of file `f`: from memory, or read again from disk (empty if unreadable).
+    pub(crate) fn content(&self, f: usize) -> Vec<u8> {
+        match self.memory.get(f) {
+            Some(bytes) => bytes.clone(),
+            None => std::fs::read(&self.files[f].path).unwrap_or_default(),
+        }
+    }
+
+    /// Loads the tokens of `files` that are still in the cache. Tokens that no longer
+    /// check out there are read from the source again.
+    pub(crate) fn ensure_loaded(&mut self, files: &[usize], opts: &Options) {
+        let store = self.store.as_ref();
+        let tokens = &self.tokens;
+        let sources = &self.files;
+        let loaded: Vec<(usize, FileTokens)> = files
+            .par_iter()
+            .filter_map(|&f| {
+                let slot = tokens[f].pending?;
+                let cached = store.and_then(|s| s.data(slot));
+                let mut ft = tokens[f].clone();
+                ft.pending = None;
+                match cached {
+                    Some((toks, starts)) => {
+                        ft.tokens = toks;
+                        ft.line_starts = starts;
+                    }
+                    None => {
+                        let bytes = std::fs::read(&sources[f].path).unwrap_or_default();
+                        let lang = sources[f].lang;
+                        ft.tokens = tokenize(lang, &bytes, &opts.tokenize);
+                        (ft.line_starts, ft.lines) = line_starts(&bytes);
+                        ft.token_count = ft.tokens.len();
+                        ft.fingerprints =
+                            Some(fingerprints(&ft.tokens, opts.min_tokens.max(1), lang));
+                        ft.origin = None;
+                        ft.stat = 0;
+                    }
+                }
+                Some((f, ft))
+            })
+            .collect();
+        for (f, ft) in loaded {
+            self.tokens[f] = ft;
+        }
+    }
+
+    /// Loads every file's tokens.
+    pub(crate) fn load_all(&mut self, opts: &Options) {
+        let all: Vec<usize> = (0..self.tokens.len()).collect();
+        self.ensure_loaded(&all, opts);
+    }
+
+    /// Records every file in the cache. The cache is an optimisation: failing to write it
+    /// must not fail the run.
+    pub(crate) fn save_cache(&self) {
+        let Some(store) = &self.store else {
+            return;
+        };
+        let records: Vec<Record<'_>> = self
+            .tokens
+            .iter()
+            .map(|ft| Record {
+                path: ft.path_key,
+                stat: ft.stat,
+                content: ft.content_key,
+                lines: ft.lines,
+                data: match ft.origin {
+                    Some(slot) => RecordData::Cached(slot),
+                    None => RecordData::Fresh {
+                        tokens: &ft.tokens,
+                        line_starts: &ft.line_starts,
+                        fingerprints: ft.fingerprints.as_deref().unwrap_or_default(),
+                    },
+                },
+            })
+            .collect();
+        let _ = store.save(&records);
+    }
 }
 
 /// Tokenizes in-memory sources, sorted by name.
@@ -145,11 +285,11 @@ pub(crate) fn load_memory(mut sources: Vec<(String, Language, Vec<u8>)>, opts: &
             let (line_starts, lines) = line_starts(bytes);
             let tokens = tokenize(*lang, bytes, &opts.tokenize);
             FileTokens {
+                token_count: tokens.len(),
                 tokens,
                 line_starts,
                 lines,
-                content_key: 0,
-                fingerprints: None,
+                ..FileTokens::default()
             }
         })
         .collect();
@@ -167,16 +307,6 @@ pub(crate) fn load_memory(mut sources: Vec<(String, Language, Vec<u8>)>, opts: &
         corpus.memory.push(bytes);
     }
     corpus
-}
-
-impl Corpus {
-    /// The content of file `f`: from memory, or read again from disk (empty if unreadable).
-    pub(crate) fn content(&self, f: usize) -> Vec<u8> {
-        match self.memory.get(f) {
-            Some(bytes) => bytes.clone(),
-            None => std::fs::read(&self.files[f].path).unwrap_or_default(),
-        }
-    }
 }
 
 /// Line start offsets and jscpd's line count of `bytes`.

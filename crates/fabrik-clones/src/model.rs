@@ -171,6 +171,11 @@ pub struct CacheStats {
     pub hits: u64,
     /// Files tokenized.
     pub misses: u64,
+    /// Of the hits, files whose stat the cache recognised: not read at all.
+    pub unread: u64,
+    /// Files whose tokens were never loaded (changed mode: no fingerprint in common with
+    /// the change, so they cannot share a window with it).
+    pub not_loaded: u64,
 }
 
 /// The result of one detection run.

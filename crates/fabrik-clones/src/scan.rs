@@ -21,8 +21,11 @@ pub fn detect(cwd: &Path, paths: &[PathBuf], opts: &Options) -> Result<Report> {
     let mut clock = Clock::start();
     let walked = walk::walk(cwd, paths, opts)?;
     clock.lap("walk");
-    let corpus = load(walked, opts, true);
+    let mut corpus = load(walked, opts);
+    corpus.load_all(opts);
     clock.lap("load");
+    corpus.save_cache();
+    clock.lap("cache");
     let mut report = report(&corpus, opts, &mut clock);
     report.timings = clock.laps;
     Ok(report)

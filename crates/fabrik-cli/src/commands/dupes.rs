@@ -243,8 +243,8 @@ fn notes(args: &DupesArgs, report: &Report, err: &mut dyn Write) -> std::io::Res
     }
     writeln!(
         err,
-        "cache: {} files reused, {} tokenized",
-        report.cache.hits, report.cache.misses
+        "cache: {} files reused ({} unchanged, not read), {} tokenized; tokens of {} files not needed",
+        report.cache.hits, report.cache.unread, report.cache.misses, report.cache.not_loaded
     )?;
     for (phase, took) in &report.timings {
         writeln!(err, "time: {phase} {:.3}s", took.as_secs_f64())?;

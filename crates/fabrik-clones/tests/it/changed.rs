@@ -5,7 +5,7 @@ use std::path::Path;
 
 use fabrik_clones::{Baseline, Error, Options, TokenizeOptions, detect, detect_changed};
 
-use crate::support::{function, git, other_function, write};
+use crate::support::{age, function, git, other_function, write};
 
 fn repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -184,4 +184,74 @@ fn a_third_copy_of_baselined_code_is_new() {
     assert_eq!(report.clones.len(), 1, "{:#?}", report.clones);
     assert!(report.clones[0].is_new);
     assert_eq!(report.clones[0].second.name, "src/c.py");
+}
+
+#[test]
+fn a_warm_cache_reads_only_files_that_may_share_code_and_finds_the_same_clones() {
+    let dir = repo();
+    let root = dir.path();
+    for i in 0..30 {
+        let mut body = unique_function(i);
+        if i == 17 {
+            body = format!("{body}\n\n{}", other_function("Shape17"));
+        }
+        write(root, &format!("pkg/m{i}.py"), &body);
+    }
+    git(root, &["add", "."]);
+    git(root, &["commit", "-q", "-m", "many"]);
+    age(root);
+    let cached = Options {
+        min_tokens: 30,
+        cache_dir: Some(root.join(".fabrik/cache")),
+        ..Options::default()
+    };
+    assert!(
+        detect_changed(root, "HEAD", &cached)
+            .unwrap()
+            .clones
+            .is_empty()
+    );
+
+    // Paste one function of m3 and the class of m17 into new and existing files.
+    let f3 = unique_function(3);
+    write(root, "pkg/new.py", &format!("import os\n\n{f3}"));
+    write(
+        root,
+        "src/app.py",
+        &format!(
+            "def main():\n    print('hello')\n\n\n{}",
+            other_function("Shape17")
+        ),
+    );
+    let warm = detect_changed(root, "HEAD", &cached).unwrap();
+    let cold = detect_changed(
+        root,
+        "HEAD",
+        &Options {
+            cache_dir: None,
+            ..cached.clone()
+        },
+    )
+    .unwrap();
+    assert_eq!(warm.clones, cold.clones);
+    assert_eq!(warm.statistics, cold.statistics);
+    let originals: Vec<&str> = warm
+        .clones
+        .iter()
+        .flat_map(|c| [c.first.name.as_str(), c.second.name.as_str()])
+        .collect();
+    assert!(originals.contains(&"pkg/m3.py"), "{originals:?}");
+    assert!(originals.contains(&"pkg/m17.py"), "{originals:?}");
+    // 33 files: the two changed ones and the two originals are loaded, the rest is not
+    // (no run of 21 tokens in common with the change).
+    assert_eq!(warm.cache.unread, 31, "{:?}", warm.cache);
+    assert!(warm.cache.not_loaded >= 25, "{:?}", warm.cache);
+}
+
+/// A function with no run of more than a few tokens in common with `unique_function(j)`
+/// for `j != i`.
+fn unique_function(i: usize) -> String {
+    format!(
+        "def f{i}(a{i}, limit{i}=10):\n    b{i} = []\n    for c{i} in a{i}.split(','):\n        c{i} = c{i}.strip()\n        if not c{i} or c{i}.startswith('#{i}'):\n            continue\n        k{i}, _, v{i} = c{i}.partition('={i}')\n        b{i}.append((k{i}.strip().lower(), v{i}.strip()))\n        if len(b{i}) >= limit{i}:\n            break\n    return dict(b{i})\n"
+    )
 }
