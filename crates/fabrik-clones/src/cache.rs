@@ -25,7 +25,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::{BufWriter, Write as _};
+use std::io::{BufWriter, Seek as _, SeekFrom, Write as _};
 use std::os::unix::fs::{FileExt as _, MetadataExt as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -324,23 +324,20 @@ impl Cache {
         }
     }
 
-    /// Writes a store file of `records`. A cached record whose data no longer checks out
-    /// is left out.
+    /// Writes a store file of `records`, one entry at a time: the index goes in last, when
+    /// every entry's checksum is known. A cached entry whose data no longer checks out is
+    /// written as zeros under its old checksum, so it stays detectably corrupt.
     fn write(&self, path: &Path, records: &[&Record<'_>]) -> Result<()> {
         let mut entries = Vec::with_capacity(records.len());
         let mut fps = Vec::new();
-        let mut data: Vec<Vec<u8>> = Vec::with_capacity(records.len());
         for r in records {
             let fps_offset = fps.len() as u64;
-            let (bytes, tokens, line_starts, fp_count) = match &r.data {
+            let entry = match &r.data {
                 RecordData::Cached(slot) => {
-                    let Some(raw) = self.raw(*slot) else {
-                        continue;
-                    };
                     let (part, e) = self.at(*slot);
                     let from = e.fps_offset as usize;
                     fps.extend_from_slice(&part.fps[from..from + e.fps as usize * FINGERPRINT]);
-                    (raw, e.tokens, e.line_starts, e.fps)
+                    Entry { fps_offset, ..e }
                 }
                 RecordData::Fresh {
                     tokens,
@@ -351,66 +348,83 @@ impl Cache {
                         fps.extend_from_slice(&pos.to_le_bytes());
                         fps.extend_from_slice(&hash.to_le_bytes());
                     }
-                    let mut raw = Vec::with_capacity(tokens.len() * TOKEN + line_starts.len() * 4);
-                    for t in *tokens {
-                        raw.extend_from_slice(&t.hash.to_le_bytes());
-                        raw.extend_from_slice(&t.start.to_le_bytes());
-                        raw.extend_from_slice(&t.end.to_le_bytes());
-                    }
-                    for s in *line_starts {
-                        raw.extend_from_slice(&s.to_le_bytes());
-                    }
                     // Counts fit in u32: a token is at least one byte and offsets are u32.
-                    (
-                        raw,
-                        tokens.len() as u32,
-                        line_starts.len() as u32,
-                        fingerprints.len() as u32,
-                    )
+                    Entry {
+                        content: r.content,
+                        data_offset: 0,
+                        data_sum: 0,
+                        fps_offset,
+                        tokens: tokens.len() as u32,
+                        line_starts: line_starts.len() as u32,
+                        lines: r.lines,
+                        fps: fingerprints.len() as u32,
+                    }
                 }
             };
-            entries.push(Entry {
-                content: r.content,
-                data_offset: 0,
-                data_sum: xxh3_64(&bytes),
-                fps_offset,
-                tokens,
-                line_starts,
-                lines: r.lines,
-                fps: fp_count,
-            });
-            data.push(bytes);
+            entries.push(entry);
         }
         let mut offset = (HEADER + entries.len() * ENTRY + fps.len()) as u64;
-        for (e, bytes) in entries.iter_mut().zip(&data) {
+        for e in &mut entries {
             e.data_offset = offset;
-            offset += bytes.len() as u64;
+            offset += e.data_len() as u64;
         }
-        let mut head = Vec::with_capacity(HEADER + entries.len() * ENTRY);
-        head.extend_from_slice(MAGIC);
-        head.extend_from_slice(&self.key.to_le_bytes());
-        head.extend_from_slice(&(entries.len() as u64).to_le_bytes());
-        head.extend_from_slice(&(fps.len() as u64).to_le_bytes());
-        head.extend_from_slice(&[0; 8]);
-        for e in &entries {
-            for word in [e.content, e.data_offset, e.data_sum, e.fps_offset] {
-                head.extend_from_slice(&word.to_le_bytes());
-            }
-            for word in [e.tokens, e.line_starts, e.lines, e.fps] {
-                head.extend_from_slice(&word.to_le_bytes());
-            }
-        }
-        let mut sum = Xxh3::new();
-        sum.update(&head[..HEADER - 8]);
-        sum.update(&head[HEADER..]);
-        sum.update(&fps);
-        head[HEADER - 8..HEADER].copy_from_slice(&sum.digest().to_le_bytes());
         write_atomic(path, |w| {
-            w.write_all(&head)?;
+            w.write_all(&vec![0; HEADER + entries.len() * ENTRY])?;
             w.write_all(&fps)?;
-            data.iter().try_for_each(|bytes| w.write_all(bytes))
+            for (e, r) in entries.iter_mut().zip(records) {
+                let bytes = match &r.data {
+                    RecordData::Cached(slot) => {
+                        self.raw(*slot).unwrap_or_else(|| vec![0; e.data_len()])
+                    }
+                    RecordData::Fresh {
+                        tokens,
+                        line_starts,
+                        ..
+                    } => {
+                        let bytes = encode(tokens, line_starts);
+                        e.data_sum = xxh3_64(&bytes);
+                        bytes
+                    }
+                };
+                w.write_all(&bytes)?;
+            }
+            let mut head = Vec::with_capacity(HEADER + entries.len() * ENTRY);
+            head.extend_from_slice(MAGIC);
+            head.extend_from_slice(&self.key.to_le_bytes());
+            head.extend_from_slice(&(entries.len() as u64).to_le_bytes());
+            head.extend_from_slice(&(fps.len() as u64).to_le_bytes());
+            head.extend_from_slice(&[0; 8]);
+            for e in &entries {
+                for word in [e.content, e.data_offset, e.data_sum, e.fps_offset] {
+                    head.extend_from_slice(&word.to_le_bytes());
+                }
+                for word in [e.tokens, e.line_starts, e.lines, e.fps] {
+                    head.extend_from_slice(&word.to_le_bytes());
+                }
+            }
+            let mut sum = Xxh3::new();
+            sum.update(&head[..HEADER - 8]);
+            sum.update(&head[HEADER..]);
+            sum.update(&fps);
+            head[HEADER - 8..HEADER].copy_from_slice(&sum.digest().to_le_bytes());
+            w.seek(SeekFrom::Start(0))?;
+            w.write_all(&head)
         })
     }
+}
+
+/// The raw bytes of an entry: tokens, then line starts, little-endian.
+fn encode(tokens: &[Token], line_starts: &[u32]) -> Vec<u8> {
+    let mut raw = Vec::with_capacity(tokens.len() * TOKEN + line_starts.len() * 4);
+    for t in tokens {
+        raw.extend_from_slice(&t.hash.to_le_bytes());
+        raw.extend_from_slice(&t.start.to_le_bytes());
+        raw.extend_from_slice(&t.end.to_le_bytes());
+    }
+    for s in line_starts {
+        raw.extend_from_slice(&s.to_le_bytes());
+    }
+    raw
 }
 
 /// The three files of a cache.
