@@ -232,18 +232,21 @@ impl Cache {
         Some((tokens, starts))
     }
 
-    /// Stores `records`, one per scanned file: new contents in the delta if the base still
-    /// covers most of them, else everything in a new base; then the stat index if it
-    /// changed. Nothing is written when the cache already holds it all.
+    /// Stores `records`, one per scanned file: contents the base lacks in the delta while
+    /// they are small next to the base, else everything in a new base (which drops the
+    /// contents no scanned file has); then the stat index if it changed. Nothing is written
+    /// when the cache already holds it all. Base entries unused by this run are kept until
+    /// the next new base, so scanning a subdirectory does not evict the rest of the tree.
     pub(crate) fn save(&self, records: &[Record<'_>]) -> Result<()> {
         let mut seen = HashSet::new();
         let unique: Vec<&Record<'_>> = records.iter().filter(|r| seen.insert(r.content)).collect();
         let in_base = |r: &&Record<'_>| matches!(r.data, RecordData::Cached(s) if !s.delta);
         let fresh: Vec<&Record<'_>> = unique.iter().copied().filter(|r| !in_base(r)).collect();
-        let base_entries = self.base.as_ref().map_or(0, |b| b.entries.len());
-        let stale = base_entries.saturating_sub(unique.len() - fresh.len());
         let delta_entries = self.delta.as_ref().map_or(0, |d| d.entries.len());
-        let store_current = fresh.is_empty() && stale == 0 && delta_entries == 0;
+        let store_current = fresh.len() == delta_entries
+            && fresh
+                .iter()
+                .all(|r| matches!(r.data, RecordData::Cached(s) if s.delta));
         let stats: HashMap<u64, (u64, u64)> = records
             .iter()
             .filter(|r| r.stat != 0)
@@ -259,7 +262,7 @@ impl Cache {
             write_atomic(&ignore, |w| w.write_all(b"*\n"))?;
         }
         if !store_current {
-            self.save_store(&unique, &fresh, stale)?;
+            self.save_store(&unique, &fresh)?;
         }
         if stats != self.stats {
             self.save_stats(&stats)?;
@@ -267,26 +270,10 @@ impl Cache {
         Ok(())
     }
 
-    fn save_store(
-        &self,
-        unique: &[&Record<'_>],
-        fresh: &[&Record<'_>],
-        stale: usize,
-    ) -> Result<()> {
-        let (base_entries, base_tokens) = self
-            .base
-            .as_ref()
-            .map_or((0, 0), |b| (b.entries.len(), b.tokens));
-        let delta_entries = self.delta.as_ref().map_or(0, |d| d.entries.len());
+    fn save_store(&self, unique: &[&Record<'_>], fresh: &[&Record<'_>]) -> Result<()> {
+        let base_tokens = self.base.as_ref().map_or(0, |b| b.tokens);
         let fresh_tokens: usize = fresh.iter().map(|r| self.token_count(r)).sum();
-        if base_entries > 0 && fresh_tokens * 4 <= base_tokens && stale * 4 <= base_entries {
-            let unchanged = fresh.len() == delta_entries
-                && fresh
-                    .iter()
-                    .all(|r| matches!(r.data, RecordData::Cached(s) if s.delta));
-            if unchanged {
-                return Ok(());
-            }
+        if self.base.is_some() && fresh_tokens * 4 <= base_tokens {
             return self.write(&self.path(Kind::Delta), fresh);
         }
         self.write(&self.path(Kind::Base), unique)?;
@@ -685,6 +672,21 @@ mod tests {
         std::thread::sleep(Duration::from_millis(20));
         cache.save(&[keep(1), keep(2)]).unwrap();
         assert_eq!(modified(dir.path()), before);
+
+        // A scan of a subset rewrites the stat index only: the other contents stay.
+        let store = std::fs::read(cache.path(Kind::Base)).unwrap();
+        cache.save(&[keep(1)]).unwrap();
+        let cache = Cache::open(dir.path(), &opts, 50);
+        assert_eq!(std::fs::read(cache.path(Kind::Base)).unwrap(), store);
+        assert!(cache.by_stat(2, 21).is_none());
+        assert!(cache.by_content(200).is_some());
+        let keep = |p: u64| Record {
+            path: p,
+            stat: p * 10 + 1,
+            content: p * 100,
+            lines: 1,
+            data: RecordData::Cached(cache.by_content(p * 100).unwrap()),
+        };
 
         // One small new file: it goes to the delta.
         cache.save(&[keep(1), keep(2), fresh(3, &c, &[])]).unwrap();
