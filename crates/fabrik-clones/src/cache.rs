@@ -782,4 +782,51 @@ mod tests {
         assert!(other.exists());
         assert!(cache.path(Kind::Base).exists() && cache.path(Kind::Stats).exists());
     }
+
+    proptest::proptest! {
+        /// A store file with a valid header and checksum but arbitrary entries (what only a
+        /// bug or a hand-made file could produce) opens and answers without panicking.
+        #[test]
+        fn arbitrary_entries_never_panic(
+            entries in proptest::collection::vec(
+                (0u64..4, 0u64..600, proptest::prelude::any::<u64>(), 0u64..100,
+                 0u32..40, 0u32..40, proptest::prelude::any::<u32>(), 0u32..8),
+                0..6,
+            ),
+            fps in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let opts = TokenizeOptions::default();
+            let cache = Cache::open(dir.path(), &opts, 50);
+            let mut file = Vec::new();
+            file.extend_from_slice(MAGIC);
+            file.extend_from_slice(&cache.key.to_le_bytes());
+            file.extend_from_slice(&(entries.len() as u64).to_le_bytes());
+            file.extend_from_slice(&(fps.len() as u64).to_le_bytes());
+            file.extend_from_slice(&[0; 8]);
+            for &(content, offset, sum, fps_offset, tokens, starts, lines, fp) in &entries {
+                for word in [content, offset, sum, fps_offset] {
+                    file.extend_from_slice(&word.to_le_bytes());
+                }
+                for word in [tokens, starts, lines, fp] {
+                    file.extend_from_slice(&word.to_le_bytes());
+                }
+            }
+            file.extend_from_slice(&fps);
+            let sum = checksum(&file);
+            file[HEADER - 8..HEADER].copy_from_slice(&sum.to_le_bytes());
+            file.extend_from_slice(&data);
+            std::fs::write(cache.path(Kind::Base), &file).unwrap();
+            let cache = Cache::open(dir.path(), &opts, 50);
+            for content in 0..4 {
+                if let Some(slot) = cache.by_content(content) {
+                    let _ = cache.fingerprints(slot);
+                    let _ = cache.data(slot);
+                    let _ = cache.entry(slot);
+                }
+            }
+            let _ = cache.save(&[]);
+        }
+    }
 }
