@@ -79,8 +79,136 @@ pub fn changed_since(dir: &Path, base: &str) -> Result<Vec<String>> {
     Ok(files)
 }
 
+/// The commit HEAD of the work tree at `dir` points to, or `None` without commits (or
+/// outside git).
+///
+/// Read from the repository's files when they have the classic layout (`.git` directory or
+/// worktree `gitdir:` file, loose or packed refs): fabrik asks after every commit, and a
+/// spawn of git costs more than the rest of the step. Anything else (reftable, a symref
+/// chain, an unreadable file) falls back to `git rev-parse`.
+#[must_use]
+pub fn head(dir: &Path) -> Option<String> {
+    read_head(dir).or_else(|| git(dir, &["rev-parse", "--verify", "-q", "HEAD^{commit}"]).ok())
+}
+
+fn read_head(dir: &Path) -> Option<String> {
+    if std::env::var_os("GIT_DIR").is_some() || std::env::var_os("GIT_COMMON_DIR").is_some() {
+        return None;
+    }
+    let dot_git = dir.join(".git");
+    let gitdir = if dot_git.is_dir() {
+        dot_git
+    } else {
+        let link = std::fs::read_to_string(&dot_git).ok()?;
+        let target = PathBuf::from(link.strip_prefix("gitdir:")?.trim());
+        dir.join(target)
+    };
+    let common = match std::fs::read_to_string(gitdir.join("commondir")) {
+        Ok(rel) => gitdir.join(rel.trim()),
+        Err(_) => gitdir.clone(),
+    };
+    let head = std::fs::read_to_string(gitdir.join("HEAD")).ok()?;
+    let head = head.trim();
+    let Some(name) = head.strip_prefix("ref: ") else {
+        return object_id(head);
+    };
+    if !name.starts_with("refs/heads/") || name.contains("..") {
+        return None;
+    }
+    if let Ok(id) = std::fs::read_to_string(common.join(name)) {
+        return object_id(id.trim());
+    }
+    let packed = std::fs::read_to_string(common.join("packed-refs")).ok()?;
+    packed
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with('^'))
+        .find_map(|l| {
+            let (id, refname) = l.split_once(' ')?;
+            (refname == name).then(|| object_id(id)).flatten()
+        })
+}
+
+/// `s` if it is a full SHA-1 or SHA-256 object id in lowercase hex.
+fn object_id(s: &str) -> Option<String> {
+    let hex = s
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    (matches!(s.len(), 40 | 64) && hex).then(|| s.to_owned())
+}
+
 /// Whether the repository has an identity to commit with.
 #[must_use]
 pub fn has_identity(dir: &Path) -> bool {
     git(dir, &["config", "user.email"]).is_ok_and(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(dir: &Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@e",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    #[test]
+    fn head_is_read_from_the_repository_files_like_git_would() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path().join("repo");
+        std::fs::create_dir(&repo).unwrap();
+        run(&repo, &["init", "-q", "-b", "main"]);
+        assert_eq!(read_head(&repo), None, "unborn branch");
+        assert_eq!(head(&repo), None);
+        std::fs::write(repo.join("a"), "a").unwrap();
+        run(&repo, &["add", "a"]);
+        run(&repo, &["commit", "-q", "-m", "one"]);
+        let one = run(&repo, &["rev-parse", "HEAD"]);
+        assert_eq!(read_head(&repo).as_deref(), Some(one.as_str()), "loose ref");
+
+        run(&repo, &["pack-refs", "--all"]);
+        assert!(!repo.join(".git/refs/heads/main").exists());
+        assert_eq!(
+            read_head(&repo).as_deref(),
+            Some(one.as_str()),
+            "packed ref"
+        );
+
+        let wt = tmp.path().join("wt");
+        run(
+            &repo,
+            &["worktree", "add", "-q", "-b", "side", wt.to_str().unwrap()],
+        );
+        std::fs::write(wt.join("b"), "b").unwrap();
+        run(&wt, &["add", "b"]);
+        run(&wt, &["commit", "-q", "-m", "two"]);
+        let two = run(&wt, &["rev-parse", "HEAD"]);
+        assert_ne!(one, two);
+        assert_eq!(read_head(&wt).as_deref(), Some(two.as_str()), "worktree");
+        assert_eq!(read_head(&repo).as_deref(), Some(one.as_str()));
+
+        run(&repo, &["checkout", "-q", "--detach", &two]);
+        assert_eq!(read_head(&repo).as_deref(), Some(two.as_str()), "detached");
+
+        // Not the top of the work tree: git answers.
+        std::fs::create_dir(repo.join("sub")).unwrap();
+        assert_eq!(read_head(&repo.join("sub")), None);
+        assert_eq!(head(&repo.join("sub")).as_deref(), Some(two.as_str()));
+    }
 }

@@ -254,11 +254,15 @@ impl<'a> Pipeline<'a> {
         } else {
             self.config.pipeline.workspace
         };
+        // The dirty-tree warning needs a `git status` of the user's tree, and commits need
+        // to know whether the repository has an identity (worktrees share its config): both
+        // are asked while the run and its worktree are set up, which do not touch the tree.
+        let probe = (mode == WorkspaceMode::Worktree).then(|| {
+            let root = route.root.clone();
+            std::thread::spawn(move || (git::dirty_files(&root), git::has_identity(&root)))
+        });
         let ws = match mode {
-            WorkspaceMode::Worktree => {
-                warn_dirty(self.observer, &route.root);
-                workspace::plan_worktree(&route.root, &id)?
-            }
+            WorkspaceMode::Worktree => workspace::plan_worktree(&route.root, &id)?,
             WorkspaceMode::InPlace => {
                 workspace::in_place(&route.root, route.has_git, opts.allow_dirty)?
             }
@@ -311,10 +315,15 @@ impl<'a> Pipeline<'a> {
         let data = json!({"task": state.task, "risk": state.risk, "risk_reasons": state.risk_reasons, "workspace": state.workspace.path, "resumed": false});
         files.event(&mut state, EventKind::RunStarted, None, None, data)?;
         files.save(&mut state)?;
+        let mut identity = None;
+        if let Some(Ok((dirty, has_identity))) = probe.map(std::thread::JoinHandle::join) {
+            warn_dirty(self.observer, &dirty.unwrap_or_default());
+            identity = Some(!has_identity);
+        }
         self.observer.run_started(&state, false);
-        Driver::new(self, files, state, agents, lock, false)
-            .with_prompts(prompts)
-            .drive()
+        let mut driver = Driver::new(self, files, state, agents, lock, false).with_prompts(prompts);
+        driver.identity = identity;
+        driver.drive()
     }
 
     /// Continues run `id` from its last completed step.
@@ -441,10 +450,8 @@ fn read_plan(path: &Path) -> Result<String> {
     Ok(text)
 }
 
-fn warn_dirty(observer: &dyn Observer, root: &Path) {
-    if let Ok(files) = git::dirty_files(root)
-        && !files.is_empty()
-    {
+fn warn_dirty(observer: &dyn Observer, files: &[String]) {
+    if !files.is_empty() {
         observer.log(
             Level::Warn,
             &format!(

@@ -19,10 +19,9 @@ use crate::state::{Checkpoint, WorkspaceKind, WorkspaceState};
 /// # Errors
 /// [`Error::NoCommits`] in a repository without commits.
 pub fn plan_worktree(root: &Path, id: &RunId) -> Result<WorkspaceState> {
-    let base =
-        git(root, &["rev-parse", "--verify", "HEAD^{commit}"]).map_err(|_| Error::NoCommits {
-            path: root.to_path_buf(),
-        })?;
+    let base = git::head(root).ok_or_else(|| Error::NoCommits {
+        path: root.to_path_buf(),
+    })?;
     Ok(WorkspaceState {
         mode: WorkspaceKind::Worktree,
         path: worktree_path(root, id).to_string_lossy().into_owned(),
@@ -47,12 +46,17 @@ pub fn ensure_worktree(root: &Path, ws: &WorkspaceState) -> Result<()> {
     if path.join(".git").exists() {
         return discard_uncommitted(path);
     }
+    let p = ws.path.as_str();
+    // The first time, nothing is in the way: one git call. Anything else (a branch or a
+    // registration left by a crash) makes it fail and takes the careful path below.
+    if !path.exists() && git(root, &["worktree", "add", "-q", "-b", branch, p, base]).is_ok() {
+        return Ok(());
+    }
     // A `worktree add` killed half-way leaves a registration (and maybe a directory) behind.
     let _ = git(root, &["worktree", "prune"]);
     if path.exists() {
         std::fs::remove_dir_all(path).map_err(io(path))?;
     }
-    let p = ws.path.as_str();
     if git(
         root,
         &[
@@ -102,11 +106,7 @@ pub fn worktree_path(root: &Path, id: &RunId) -> PathBuf {
 /// # Errors
 /// [`Error::DirtyTree`], git failures.
 pub fn in_place(root: &Path, has_git: bool, allow_dirty: bool) -> Result<WorkspaceState> {
-    let base_commit = if has_git {
-        git(root, &["rev-parse", "--verify", "HEAD^{commit}"]).ok()
-    } else {
-        None
-    };
+    let base_commit = if has_git { git::head(root) } else { None };
     if has_git && !allow_dirty {
         let dirty = git::dirty_files(root)?;
         if !dirty.is_empty() {
@@ -129,7 +129,7 @@ pub fn in_place(root: &Path, has_git: bool, allow_dirty: bool) -> Result<Workspa
 /// # Errors
 /// git failures.
 pub fn checkpoint(dir: &Path) -> Result<Checkpoint> {
-    let head = git(dir, &["rev-parse", "--verify", "HEAD^{commit}"]).ok();
+    let head = git::head(dir);
     let stash = git(dir, &["stash", "create"])
         .ok()
         .filter(|s| !s.is_empty());
@@ -170,7 +170,7 @@ fn trailers(id: &RunId, stage: Stage, iteration: u32) -> String {
 pub fn head_is_commit_of(dir: &Path, id: &RunId, stage: Stage, iteration: u32) -> Option<String> {
     let body = git(dir, &["log", "-1", "--format=%B"]).ok()?;
     body.contains(&trailers(id, stage, iteration))
-        .then(|| git(dir, &["rev-parse", "HEAD"]).ok())
+        .then(|| git::head(dir))
         .flatten()
 }
 
@@ -214,7 +214,10 @@ pub fn commit(
         &msg,
     ]);
     match git(dir, &args) {
-        Ok(_) => Ok(Some(git(dir, &["rev-parse", "HEAD"])?)),
+        Ok(_) => Ok(Some(git::head(dir).ok_or_else(|| Error::Git {
+            args: "rev-parse HEAD".into(),
+            stderr: "no commit after `git commit` succeeded".into(),
+        })?)),
         // `git commit` exits 1 with nothing staged; anything else is a real failure.
         Err(e) => match git(dir, &["diff", "--cached", "--quiet"]) {
             Ok(_) => Ok(None),
