@@ -37,7 +37,26 @@ pub enum GitError {
 /// # Errors
 /// [`GitError`] when git cannot start or exits non-zero (with the end of its stderr).
 pub fn run(dir: &Path, args: &[&str]) -> Result<Vec<u8>, GitError> {
-    let out = Command::new("git")
+    let out = output(dir, args)?;
+    if out.status.success() {
+        return Ok(out.stdout);
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let tail: Vec<&str> = stderr.trim().lines().rev().take(5).collect();
+    Err(GitError::Failed {
+        dir: dir.to_path_buf(),
+        args: args.join(" "),
+        stderr: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+    })
+}
+
+/// Runs git like [`run`] and returns its exit status, stdout and stderr whatever the status
+/// (for commands whose non-zero exit is an answer, such as `commit` with nothing to commit).
+///
+/// # Errors
+/// [`GitError::Spawn`] when git cannot start.
+pub fn output(dir: &Path, args: &[&str]) -> Result<std::process::Output, GitError> {
+    Command::new("git")
         .arg("-C")
         .arg(dir)
         .args(args)
@@ -53,17 +72,7 @@ pub fn run(dir: &Path, args: &[&str]) -> Result<Vec<u8>, GitError> {
             dir: dir.to_path_buf(),
             args: args.join(" "),
             source,
-        })?;
-    if out.status.success() {
-        return Ok(out.stdout);
-    }
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let tail: Vec<&str> = stderr.trim().lines().rev().take(5).collect();
-    Err(GitError::Failed {
-        dir: dir.to_path_buf(),
-        args: args.join(" "),
-        stderr: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
-    })
+        })
 }
 
 #[cfg(test)]

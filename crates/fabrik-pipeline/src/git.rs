@@ -64,16 +64,17 @@ pub fn untracked(dir: &Path) -> Result<Vec<String>> {
     Ok(s.lines().map(str::to_owned).collect())
 }
 
-/// Files changed since `base` (committed, uncommitted and untracked), sorted, unique.
+/// Files changed since `base` (committed and uncommitted) plus the `untracked` ones (from
+/// [`untracked`]), sorted, unique.
 ///
 /// # Errors
 /// git failures.
-pub fn changed_since(dir: &Path, base: &str) -> Result<Vec<String>> {
+pub fn changed_since(dir: &Path, base: &str, untracked: &[String]) -> Result<Vec<String>> {
     let mut files: Vec<String> = git(dir, &["diff", "--name-only", base])?
         .lines()
         .map(str::to_owned)
         .collect();
-    files.extend(untracked(dir)?);
+    files.extend_from_slice(untracked);
     files.sort();
     files.dedup();
     Ok(files)
@@ -85,16 +86,14 @@ pub fn changed_since(dir: &Path, base: &str) -> Result<Vec<String>> {
 /// Read from the repository's files when they have the classic layout (`.git` directory or
 /// worktree `gitdir:` file, loose or packed refs): fabrik asks after every commit, and a
 /// spawn of git costs more than the rest of the step. Anything else (reftable, a symref
-/// chain, an unreadable file) falls back to `git rev-parse`.
+/// chain, an unreadable file, a subdirectory of the work tree) falls back to `git
+/// rev-parse`. Like every git call of fabrik's, it ignores `GIT_DIR` and friends.
 #[must_use]
 pub fn head(dir: &Path) -> Option<String> {
     read_head(dir).or_else(|| git(dir, &["rev-parse", "--verify", "-q", "HEAD^{commit}"]).ok())
 }
 
 fn read_head(dir: &Path) -> Option<String> {
-    if std::env::var_os("GIT_DIR").is_some() || std::env::var_os("GIT_COMMON_DIR").is_some() {
-        return None;
-    }
     let dot_git = dir.join(".git");
     let gitdir = if dot_git.is_dir() {
         dot_git

@@ -472,8 +472,10 @@ pub(crate) struct Driver<'p, 'a> {
     pub(crate) base_elapsed: f64,
     /// The phase a resumed driver starts in: its stage may have been in flight at a crash.
     resumed: Option<Phase>,
-    /// Files changed since the base commit; cleared when a write stage ends.
-    pub(crate) changed: Option<Vec<String>>,
+    /// Files changed since the base commit, and the untracked ones; cleared when a write
+    /// stage ends or a command gate ran.
+    changed: Option<Vec<String>>,
+    untracked: Option<Vec<String>>,
     /// Whether commits need fabrik's own identity (the repository has none); asked once.
     identity: Option<bool>,
     /// The run's prompt templates (the repository's overrides, else the embedded ones).
@@ -513,6 +515,7 @@ impl<'p, 'a> Driver<'p, 'a> {
             // A fresh worktree equals its base: nothing changed until a write stage runs.
             changed: (resumed.is_none() && state.workspace.mode == WorkspaceKind::Worktree)
                 .then(Vec::new),
+            untracked: None,
             identity: None,
             prompts: Prompts::default(),
             prompt_bytes: AtomicU64::new(0),
@@ -545,16 +548,33 @@ impl<'p, 'a> Driver<'p, 'a> {
         false
     }
 
-    /// Files changed since the base commit (cached between write stages).
+    /// Files changed since the base commit (cached until [`Driver::tree_changed`]).
     pub(crate) fn changed_files(&mut self) -> Vec<String> {
         if self.changed.is_none() {
-            let files = match &self.state.workspace.base_commit {
-                Some(base) => git::changed_since(&self.workspace(), base).unwrap_or_default(),
+            let files = match self.state.workspace.base_commit.clone() {
+                Some(base) => {
+                    let untracked = self.untracked_files();
+                    git::changed_since(&self.workspace(), &base, &untracked).unwrap_or_default()
+                }
                 None => Vec::new(),
             };
             self.changed = Some(files);
         }
         self.changed.clone().unwrap_or_default()
+    }
+
+    /// Untracked, not ignored files of the workspace (cached until [`Driver::tree_changed`]).
+    pub(crate) fn untracked_files(&mut self) -> Vec<String> {
+        if self.untracked.is_none() {
+            self.untracked = Some(git::untracked(&self.workspace()).unwrap_or_default());
+        }
+        self.untracked.clone().unwrap_or_default()
+    }
+
+    /// Forgets what the workspace looked like: after a write stage or a command gate.
+    pub(crate) fn tree_changed(&mut self) {
+        self.changed = None;
+        self.untracked = None;
     }
 
     /// Whether commits must supply an identity.

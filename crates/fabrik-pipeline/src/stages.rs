@@ -600,7 +600,7 @@ impl Driver<'_, '_> {
             {
                 r.output_path = Some(format!("commit {sha}"));
             }
-            self.changed = None;
+            self.tree_changed();
         }
         self.end(r, "pre-flight gates")?;
         Ok(Event::Succeeded)
@@ -643,8 +643,12 @@ impl Driver<'_, '_> {
                 self.p.config.gates.command.len() + self.p.config.gates.builtin.len()
             ),
         );
-        let mut results =
-            fabrik_gates::run_all(&self.p.config.gates, &cx).map_err(|_| Stop::Interrupted)?;
+        let results = fabrik_gates::run_all(&self.p.config.gates, &cx);
+        // A command gate may rewrite files (a formatter): what changed must be asked again.
+        if !self.p.config.gates.command.is_empty() {
+            self.tree_changed();
+        }
+        let mut results = results.map_err(|_| Stop::Interrupted)?;
         // `scope` needs the frozen plan, which only the pipeline has; it runs here rather
         // than in fabrik-gates so that crate does not depend on its sibling fabrik-plan.
         let wants_scope = self.p.config.gates.builtin.iter().any(|b| b == "scope");
@@ -704,10 +708,12 @@ impl Driver<'_, '_> {
         let agent = self.p.config.stages.verification.agent().to_owned();
         let mut r = self.begin(Stage::Verification, &agent, "s3", iteration)?;
         let ws = self.workspace();
+        let untracked = self.untracked_files();
         let diff = workspace::diff(
             &ws,
             self.state.workspace.base_commit.as_deref(),
             DIFF_BUDGET,
+            &untracked,
         );
         let gates = self
             .state
@@ -806,7 +812,7 @@ impl Driver<'_, '_> {
         {
             r.output_path = Some(format!("commit {sha}"));
         }
-        self.changed = None;
+        self.tree_changed();
         self.end(r, "DONE")?;
         Ok(Event::Succeeded)
     }

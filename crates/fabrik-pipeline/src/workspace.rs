@@ -213,17 +213,27 @@ pub fn commit(
         "-m",
         &msg,
     ]);
-    match git(dir, &args) {
-        Ok(_) => Ok(Some(git::head(dir).ok_or_else(|| Error::Git {
+    let out = fabrik_core::git::output(dir, &args).map_err(|e| Error::Git {
+        args: "commit".into(),
+        stderr: e.to_string(),
+    })?;
+    if out.status.success() {
+        return git::head(dir).map(Some).ok_or_else(|| Error::Git {
             args: "rev-parse HEAD".into(),
             stderr: "no commit after `git commit` succeeded".into(),
-        })?)),
-        // `git commit` exits 1 with nothing staged; anything else is a real failure.
-        Err(e) => match git(dir, &["diff", "--cached", "--quiet"]) {
-            Ok(_) => Ok(None),
-            Err(_) => Err(e),
-        },
+        });
     }
+    // `git commit` exits 1 with nothing staged (and says so on stdout, in English: git runs
+    // with LC_ALL=C); anything else is a real failure.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if stdout.contains("nothing to commit") || git(dir, &["diff", "--cached", "--quiet"]).is_ok() {
+        return Ok(None);
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    Err(Error::Git {
+        args: "commit".into(),
+        stderr: stderr.trim().to_owned(),
+    })
 }
 
 /// Discards uncommitted edits in a worktree (before re-running a stage that was in flight).
@@ -236,14 +246,14 @@ pub fn discard_uncommitted(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The diff of the run so far (bounded), for the verifier.
+/// The diff of the run so far (bounded), for the verifier, with the `untracked` files
+/// (from [`git::untracked`]) listed after it.
 #[must_use]
-pub fn diff(dir: &Path, base: Option<&str>, max_bytes: usize) -> String {
+pub fn diff(dir: &Path, base: Option<&str>, max_bytes: usize, untracked: &[String]) -> String {
     let Some(base) = base else {
         return String::from("(no git: diff unavailable)");
     };
     let mut d = git(dir, &["diff", "--stat", "-p", base]).unwrap_or_default();
-    let untracked = git::untracked(dir).unwrap_or_default();
     if !untracked.is_empty() {
         d.push_str("\n\nUntracked new files:\n");
         for f in untracked {
@@ -259,4 +269,38 @@ pub fn diff(dir: &Path, base: Option<&str>, max_bytes: usize) -> String {
         d.push_str("\n[... diff truncated ...]\n");
     }
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_says_none_when_nothing_changed_and_names_the_commit_otherwise() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        git(dir, &["init", "-q", "-b", "main"]).unwrap();
+        std::fs::write(dir.join("a.txt"), "a\n").unwrap();
+        let id = RunId::generate();
+        let first = commit(dir, &id, Stage::Execution, 1, "add a", true).unwrap();
+        let head = git(dir, &["rev-parse", "HEAD"]).unwrap();
+        assert_eq!(first.as_deref(), Some(head.as_str()));
+        assert_eq!(
+            commit(dir, &id, Stage::Ship, 1, "docs", true).unwrap(),
+            None,
+            "a clean tree is not an error"
+        );
+        assert_eq!(
+            head_is_commit_of(dir, &id, Stage::Execution, 1).as_deref(),
+            Some(head.as_str())
+        );
+        assert_eq!(head_is_commit_of(dir, &id, Stage::Ship, 1), None);
+
+        // A real failure is an error, not "nothing to commit": signing that cannot work.
+        std::fs::write(dir.join("b.txt"), "b\n").unwrap();
+        git(dir, &["config", "commit.gpgsign", "true"]).unwrap();
+        git(dir, &["config", "gpg.program", "/nonexistent/gpg"]).unwrap();
+        let err = commit(dir, &id, Stage::Ship, 1, "docs", true).unwrap_err();
+        assert!(err.to_string().contains("gpg"), "{err}");
+    }
 }

@@ -155,3 +155,27 @@ fn a_timed_out_agent_is_killed_with_its_grandchildren() {
         "grandchild {gc} survived the timeout"
     );
 }
+
+#[test]
+fn files_a_gate_writes_are_shown_to_the_verifier() {
+    // A formatter-like gate that leaves a new file behind: the verifier must see the tree
+    // as the gates left it, not as it was before them.
+    let fx = Fixture::with(Setup {
+        gates: crate::common::gates(&[("codegen", "echo generated > generated_by_gate.txt")]),
+        ..Setup::default()
+    });
+    fx.script(happy());
+    let (run, r) = fx.run_json(&["--json", "fix typo in docs"]);
+    run.expect_code(0);
+    let id = r["run_id"].as_str().unwrap();
+    let verifier = fx
+        .calls()
+        .into_iter()
+        .find(|c| c.stage == "verification" && c.run_id == id)
+        .unwrap();
+    assert!(
+        verifier.prompt.contains("- generated_by_gate.txt"),
+        "{}",
+        verifier.prompt
+    );
+}
