@@ -62,13 +62,24 @@ fn line(f: &Finding) -> String {
 }
 
 /// The `scope` gate: the workspace's diff since `base` against the frozen plan's manifest.
-pub(crate) fn scope_gate(plan_text: &str, workspace: &Path, base: &str) -> GateResult {
+/// `origin` is where the plan was read from, if it was brought with `--plan`: a plan file
+/// inside the work tree is not a change to judge.
+pub(crate) fn scope_gate(
+    plan_text: &str,
+    origin: Option<&Path>,
+    workspace: &Path,
+    base: &str,
+) -> GateResult {
     let start = Instant::now();
     let result = GateResult::new(
         "scope",
         format!("fabrik scope --plan plan.md --base {base}"),
     );
     let outcome = Plan::parse(plan_text, &ParseOptions::default())
+        .map(|plan| match origin {
+            Some(origin) => plan.with_origin(origin.to_path_buf()),
+            None => plan,
+        })
         .and_then(|plan| fabrik_plan::check_scope(workspace, &plan, base).map(|f| (plan, f)));
     let result = match outcome {
         // Only with `[stages.planning] lint = false` can a frozen plan lack a manifest; there

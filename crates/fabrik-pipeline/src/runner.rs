@@ -286,6 +286,11 @@ impl<'a> Pipeline<'a> {
                 .max(1),
             iteration: 0,
             plan_sha256: None,
+            plan_source: opts
+                .plan_file
+                .as_ref()
+                .and_then(|p| std::path::absolute(p).ok())
+                .map(|p| p.to_string_lossy().into_owned()),
             open_issues: Vec::new(),
             sessions: Vec::new(),
             stages: Vec::new(),

@@ -654,7 +654,10 @@ impl Driver<'_, '_> {
         let wants_scope = self.p.config.gates.builtin.iter().any(|b| b == "scope");
         if let (true, Some(base)) = (wants_scope, self.gate_base()) {
             match self.frozen_plan() {
-                Ok(Some(plan)) => results.push(plan_check::scope_gate(&plan, &ws, &base)),
+                Ok(Some(plan)) => {
+                    let origin = self.state.plan_source.as_deref().map(std::path::Path::new);
+                    results.push(plan_check::scope_gate(&plan, origin, &ws, &base));
+                }
                 Ok(None) => {}
                 Err(msg) => results.push(
                     GateResult::new("scope", "fabrik scope --plan plan.md").failed(None, msg),

@@ -44,6 +44,10 @@ pub struct RunState {
     pub iteration: u32,
     /// The frozen plan's sha256, once frozen.
     pub plan_sha256: Option<String>,
+    /// Where a `--plan` plan was read from (absolute): inside the repository it is the
+    /// run's input, not a change the `scope` gate should judge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_source: Option<String>,
     /// The verifier's open issues, fed into the next execution.
     pub open_issues: Vec<Issue>,
     /// Backend session ids per slot (s1..s4), for resumable sessions.

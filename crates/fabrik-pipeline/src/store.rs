@@ -212,6 +212,7 @@ impl Store {
             created_at: started.map_or_else(|| now.clone(), |e| e.ts.clone()),
             updated_at: now,
             elapsed_seconds: 0.0,
+            plan_source: None,
             workspace: crate::state::WorkspaceState {
                 mode: crate::state::WorkspaceKind::Worktree,
                 path: field("workspace")

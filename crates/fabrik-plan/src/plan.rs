@@ -122,6 +122,13 @@ impl Plan {
         self.origin.as_deref()
     }
 
+    /// The same plan, read from `origin` (for text parsed from a copy of that file).
+    #[must_use]
+    pub fn with_origin(mut self, origin: PathBuf) -> Self {
+        self.origin = Some(origin);
+        self
+    }
+
     /// Every heading-delimited section chunk, in document order.
     #[must_use]
     pub fn sections(&self) -> &[Section] {

@@ -738,3 +738,38 @@ fn a_plan_file_is_grounded_in_head_not_in_uncommitted_files() {
         "{leftovers:?}"
     );
 }
+
+#[test]
+fn an_in_place_plan_file_inside_the_repository_is_not_a_change_to_judge() {
+    let fx = contract_fixture();
+    fx.repo.write("my-plan.md", GOOD);
+    fx.script(
+        Script::new()
+            .step(
+                Step::stage("execution")
+                    .write("src/lib.rs", LIB_FRENCH)
+                    .write("docs/fix.md", "greet() now says bonjour\n")
+                    .print("done\n"),
+            )
+            .step(Step::stage("verification").approve())
+            .step(Step::stage("ship").print("nothing to document\n")),
+    );
+    let (run, r) = fx.run_json(&[
+        "--json",
+        "--in-place",
+        "--allow-dirty",
+        "--plan",
+        "my-plan.md",
+        "greet in French",
+    ]);
+    run.expect_code(0);
+    let scope = gate(&r, "scope");
+    assert_eq!(scope["status"], "pass", "{scope}");
+    assert!(
+        !scope["output_tail"]
+            .as_str()
+            .unwrap()
+            .contains("my-plan.md"),
+        "{scope}"
+    );
+}
