@@ -37,6 +37,95 @@ pub struct Recording {
     pub session_id: Option<String>,
     /// What the call changed in the workspace (`git diff --binary`); empty for read-only calls.
     pub diff: String,
+    /// How the call failed, if it did: a replay fails the same way (after applying `diff`,
+    /// the edits a failing builder left behind).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<RecordedFailure>,
+}
+
+/// A recorded failure of the backend. Interruptions and fabrik's own I/O errors are not
+/// recorded: they say nothing about the agent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RecordedFailure {
+    /// [`Error::Unavailable`].
+    Unavailable {
+        /// What was missing.
+        reason: String,
+        /// What to do about it.
+        hint: String,
+    },
+    /// [`Error::Timeout`].
+    Timeout {
+        /// The limit, in milliseconds.
+        after_ms: u64,
+    },
+    /// [`Error::Crashed`].
+    Crashed {
+        /// "exit code 3" or "signal 6".
+        status: String,
+        /// The end of its stderr, redacted.
+        stderr_tail: String,
+    },
+    /// [`Error::BadOutput`].
+    BadOutput {
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+impl RecordedFailure {
+    /// The recordable part of `e`; `None` for interruptions and I/O errors.
+    #[must_use]
+    pub fn of(e: &Error) -> Option<RecordedFailure> {
+        Some(match e {
+            Error::Unavailable { reason, hint, .. } => RecordedFailure::Unavailable {
+                reason: reason.clone(),
+                hint: hint.clone(),
+            },
+            Error::Timeout { after, .. } => RecordedFailure::Timeout {
+                after_ms: u64::try_from(after.as_millis()).unwrap_or(u64::MAX),
+            },
+            Error::Crashed {
+                status,
+                stderr_tail,
+                ..
+            } => RecordedFailure::Crashed {
+                status: status.clone(),
+                stderr_tail: stderr_tail.clone(),
+            },
+            Error::BadOutput { reason, .. } => RecordedFailure::BadOutput {
+                reason: reason.clone(),
+            },
+            Error::Cancelled { .. } | Error::Io { .. } => return None,
+        })
+    }
+
+    /// The error agent `agent` returns when replaying this failure.
+    #[must_use]
+    pub fn to_error(&self, agent: &str) -> Error {
+        let agent = agent.to_owned();
+        match self.clone() {
+            RecordedFailure::Unavailable { reason, hint } => Error::Unavailable {
+                agent,
+                reason,
+                hint,
+            },
+            RecordedFailure::Timeout { after_ms } => Error::Timeout {
+                agent,
+                after: Duration::from_millis(after_ms),
+            },
+            RecordedFailure::Crashed {
+                status,
+                stderr_tail,
+            } => Error::Crashed {
+                agent,
+                status,
+                stderr_tail,
+            },
+            RecordedFailure::BadOutput { reason } => Error::BadOutput { agent, reason },
+        }
+    }
 }
 
 /// Serialises numbering of recordings across the recorders of one process.
@@ -149,7 +238,14 @@ impl Agent for Recorder {
         } else {
             None
         };
-        let resp = self.inner.call(req)?;
+        let result = self.inner.call(req);
+        let failure = match &result {
+            Ok(_) => None,
+            Err(e) => match RecordedFailure::of(e) {
+                Some(failure) => Some(failure),
+                None => return result,
+            },
+        };
         let diff = match before {
             Some(before) => {
                 let after = snapshot(req.workspace).map_err(|e| io_err(req.workspace, e))?;
@@ -171,12 +267,13 @@ impl Agent for Recorder {
             seat: req.slot.to_owned(),
             agent: self.inner.name().to_owned(),
             prompt_sha256: prompt_hash(req.prompt),
-            text: resp.text.clone(),
-            usage: resp.usage.clone(),
-            session_id: resp.session_id.clone(),
+            text: result.as_ref().map(|r| r.text.clone()).unwrap_or_default(),
+            usage: result.as_ref().map(|r| r.usage.clone()).unwrap_or_default(),
+            session_id: result.as_ref().ok().and_then(|r| r.session_id.clone()),
             diff,
+            failure,
         })?;
-        Ok(resp)
+        result
     }
 }
 
@@ -314,6 +411,9 @@ impl Agent for ReplayAgent {
             })?;
         }
         used.push(path);
+        if let Some(failure) = &rec.failure {
+            return Err(failure.to_error(&self.name));
+        }
         Ok(Response {
             text: rec.text,
             usage: rec.usage,
@@ -507,5 +607,86 @@ mod tests {
         let replay = ReplayAgent::new("coder", "recs");
         let resp = call(&replay, fresh.path(), "execution", "build it").unwrap();
         assert_eq!(resp.text, "done: build it");
+    }
+
+    /// Edits a file, then fails as `Crashed` (or is interrupted, with `cancelled`).
+    struct Crasher {
+        cancelled: bool,
+    }
+
+    impl Agent for Crasher {
+        fn name(&self) -> &str {
+            "coder"
+        }
+        fn model(&self) -> Option<&str> {
+            None
+        }
+        fn describe(&self, _role: &str) -> String {
+            "crasher".into()
+        }
+        fn preflight(&self) -> Result<()> {
+            Ok(())
+        }
+        fn call(&self, req: &Request<'_>) -> Result<Response> {
+            std::fs::write(req.workspace.join("half.txt"), "half done\n").unwrap();
+            if self.cancelled {
+                return Err(Error::Cancelled {
+                    agent: "coder".into(),
+                });
+            }
+            Err(Error::Crashed {
+                agent: "coder".into(),
+                status: "exit code 2".into(),
+                stderr_tail: "panic: out of ideas".into(),
+            })
+        }
+    }
+
+    #[test]
+    fn a_failed_call_is_recorded_and_replayed_as_the_same_failure_with_its_edits() {
+        let repo = TestRepo::new();
+        let dir = tempfile::tempdir().unwrap();
+        let rec = Recorder {
+            inner: Box::new(Crasher { cancelled: false }),
+            dir: dir.path().to_path_buf(),
+        };
+        let recorded = call(&rec, repo.path(), "execution", "build it").unwrap_err();
+
+        let fresh = TestRepo::new();
+        let replay = ReplayAgent::new("coder", dir.path());
+        let replayed = call(&replay, fresh.path(), "execution", "build it").unwrap_err();
+        assert!(matches!(replayed, Error::Crashed { .. }), "{replayed:?}");
+        assert_eq!(replayed.to_string(), recorded.to_string());
+        assert_eq!(fresh.read("half.txt"), "half done\n");
+
+        // Every kind survives the round trip through JSON.
+        let kinds = [
+            RecordedFailure::Unavailable {
+                reason: "no binary".into(),
+                hint: "install it".into(),
+            },
+            RecordedFailure::Timeout { after_ms: 1500 },
+            RecordedFailure::BadOutput {
+                reason: "no JSON".into(),
+            },
+        ];
+        for kind in kinds {
+            let text = serde_json::to_string(&kind).unwrap();
+            let back: RecordedFailure = serde_json::from_str(&text).unwrap();
+            assert_eq!(RecordedFailure::of(&back.to_error("a")), Some(kind));
+        }
+    }
+
+    #[test]
+    fn an_interrupted_call_is_not_recorded() {
+        let repo = TestRepo::new();
+        let dir = tempfile::tempdir().unwrap();
+        let rec = Recorder {
+            inner: Box::new(Crasher { cancelled: true }),
+            dir: dir.path().to_path_buf(),
+        };
+        let err = call(&rec, repo.path(), "execution", "build it").unwrap_err();
+        assert!(matches!(err, Error::Cancelled { .. }));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

@@ -5,6 +5,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use fabrik_testkit::{Script, Step};
+
 use crate::common::{Fixture, fabrik_cmd, happy};
 
 const TASK: &str = "Add JWT authentication to the login endpoint";
@@ -178,4 +180,53 @@ fn changed_task_is_a_prompt_mismatch_naming_the_stage() {
         "{stderr}"
     );
     assert!(stderr.contains("re-record with --record"), "{stderr}");
+}
+
+#[test]
+fn a_crashed_agent_is_recorded_and_replayed_as_the_same_crash() {
+    let fx = Fixture::new();
+    fx.script(happy());
+    // The second discovery agent crashes; discovery goes on with the first one.
+    fx.script_d2(
+        Script::new().step(
+            Step::stage("discovery")
+                .eprint("fatal: model overloaded\n")
+                .exit(2),
+        ),
+    );
+    let rec = fx.aux("rec");
+    let (run, mut recorded) = fx.run_json(&[
+        "run",
+        "--json",
+        "--risk",
+        "high",
+        "--record",
+        &rec.to_string_lossy(),
+        TASK,
+    ]);
+    run.expect_code(0);
+    assert!(run.stderr.contains("model overloaded"), "{run:?}");
+    let recorded_id = recorded["run_id"].as_str().unwrap().to_owned();
+
+    let fresh = fx.aux("fresh");
+    clone_of(&fx, &fresh);
+    let config = fx.aux("replay.toml");
+    std::fs::write(&config, replay_config(&fx, &rec)).unwrap();
+    let out = fabrik_cmd(&fresh)
+        .arg("--config")
+        .arg(&config)
+        .args(["run", "--json", "--risk", "high", TASK])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("agent `d2` failed (exit code 2): fatal: model overloaded"),
+        "{stderr}"
+    );
+    let mut replayed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let replayed_id = replayed["run_id"].as_str().unwrap().to_owned();
+    normalize(&mut recorded, &recorded_id);
+    normalize(&mut replayed, &replayed_id);
+    pretty_assertions::assert_eq!(recorded, replayed);
 }
