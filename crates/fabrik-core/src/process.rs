@@ -4,8 +4,9 @@
 //! stderr are drained concurrently by two threads into capped files and bounded in-memory
 //! head/tail buffers, redacted line by line. On timeout or cancellation the whole group gets
 //! SIGTERM, then SIGKILL after a grace period; when the child exits on its own, any process
-//! left in its group is ended the same way, so no orphan survives (reference/reliability.md
-//! P7, P9, P10).
+//! left in its group is ended the same way, and descendants that left the group (`setsid`)
+//! are found by an environment token and killed (see `escapees`), so no orphan survives
+//! (reference/reliability.md P7, P9, P10).
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -23,6 +24,10 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
 use crate::redact::Redactor;
+
+mod escapees;
+
+pub use escapees::TOKEN_VAR;
 
 /// A shared flag set by the signal handler; supervisors poll it.
 #[derive(Clone, Debug, Default)]
@@ -156,6 +161,9 @@ pub struct Outcome {
     pub stderr: Captured,
     /// Processes of the child's group still alive after the child exited (then killed).
     pub leaked: bool,
+    /// Descendants that had left the group (`setsid`) and were still running once the
+    /// child and its group were gone (then killed).
+    pub escaped: usize,
 }
 
 impl Outcome {
@@ -242,7 +250,9 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 /// Only when the child cannot be started; everything after that is in the [`Outcome`].
 pub fn run(spec: &Spec, cancel: &CancelToken) -> Result<Outcome, SpawnError> {
     let start = Instant::now();
+    let token = escapees::new_token();
     let mut cmd = command(spec);
+    cmd.env(TOKEN_VAR, &token);
     let program = spec.program.to_string_lossy().into_owned();
     let mut child = cmd.spawn().map_err(|source| match source.kind() {
         io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied => SpawnError::NotFound {
@@ -288,6 +298,8 @@ pub fn run(spec: &Spec, cancel: &CancelToken) -> Result<Outcome, SpawnError> {
     if leaked {
         terminate_group(pgid, spec.grace);
     }
+    // Before the pipes are drained: an escapee holding them would keep them open.
+    let escaped = escapees::reap(&token, pgid);
     let deadline = Instant::now() + DRAIN_TIMEOUT;
     let stdout = join_drain(out, deadline);
     let stderr = join_drain(err, deadline);
@@ -302,6 +314,7 @@ pub fn run(spec: &Spec, cancel: &CancelToken) -> Result<Outcome, SpawnError> {
         stdout,
         stderr,
         leaked,
+        escaped,
     })
 }
 
@@ -582,6 +595,67 @@ mod tests {
             "grandchild {gc} survived"
         );
         assert!(o.elapsed < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_descendant_that_left_the_group_is_killed_when_the_child_exits() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("escapee.pid");
+        // `setsid` puts the sleep in a new session (and group): killpg cannot reach it, and
+        // it holds stdout open. The shell exits once the escapee has left the group.
+        let s = sh(&format!(
+            "setsid sh -c 'echo $$ > {0}; exec sleep 30' & \
+             while [ ! -s {0} ]; do sleep 0.01; done; echo started",
+            pidfile.display()
+        ));
+        let o = run(&s, &CancelToken::new()).unwrap();
+        let pid: i32 = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(
+            nix::sys::signal::kill(Pid::from_raw(pid), None).is_err(),
+            "escapee {pid} survived (or is an unreaped zombie)"
+        );
+        assert_eq!(o.escaped, 1);
+        assert_eq!(o.code, Some(0));
+        assert_eq!(o.stdout.text().trim(), "started");
+    }
+
+    #[test]
+    fn a_concurrent_childs_descendants_are_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("other.pid");
+        // One child leaves a `setsid` sleep behind and keeps running; another child ends.
+        // Ending the second must not touch the first one's escapee.
+        let first = {
+            let s = sh(&format!(
+                "setsid sh -c 'echo $$ > {0}; exec sleep 30' </dev/null >/dev/null 2>&1 & \
+                 sleep 1",
+                pidfile.display()
+            ));
+            std::thread::spawn(move || run(&s, &CancelToken::new()).unwrap())
+        };
+        while !pidfile.exists() || std::fs::read_to_string(&pidfile).unwrap().trim().is_empty() {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let pid = Pid::from_raw(
+            std::fs::read_to_string(&pidfile)
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap(),
+        );
+        let second = run(&sh("echo done"), &CancelToken::new()).unwrap();
+        assert_eq!(second.escaped, 0);
+        assert!(
+            nix::sys::signal::kill(pid, None).is_ok(),
+            "the other child's escapee was killed"
+        );
+        let first = first.join().unwrap();
+        assert_eq!(first.escaped, 1);
+        assert!(nix::sys::signal::kill(pid, None).is_err());
     }
 
     #[test]

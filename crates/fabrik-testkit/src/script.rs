@@ -251,6 +251,17 @@ impl Step {
         })
     }
 
+    /// Starts `sleep sleep_s` in a new session (`setsid`: out of the agent's process group,
+    /// so a group kill cannot reach it) holding the agent's stdout and stderr, waits until it
+    /// has left the group, writes its pid to `pidfile`, and does not wait for it.
+    #[must_use]
+    pub fn spawn_escapee(self, sleep_s: u64, pidfile: impl Into<PathBuf>) -> Self {
+        self.action(Action::SpawnEscapee {
+            sleep_s,
+            pidfile: pidfile.into(),
+        })
+    }
+
     /// Emits exactly `bytes` bytes of 100-byte `x...x\n` lines to `stream`.
     #[must_use]
     pub fn print_bytes(self, stream: Stream, bytes: u64) -> Self {
@@ -331,6 +342,14 @@ pub enum Action {
         /// Argument of `sleep`.
         sleep_s: u64,
         /// Receives the grandchild's pid (decimal, no newline), written atomically.
+        pidfile: PathBuf,
+    },
+    /// `{"spawn_escapee": {"sleep_s": 30, "pidfile": "/abs/pid"}}`: like `spawn_grandchild`,
+    /// but the sleep runs under `setsid`, in its own session and group.
+    SpawnEscapee {
+        /// Argument of `sleep`.
+        sleep_s: u64,
+        /// Receives the escapee's pid (decimal, no newline), written atomically.
         pidfile: PathBuf,
     },
     /// `{"print_bytes": {"stream": "stdout", "bytes": 1000000, "line_len": 100}}`.

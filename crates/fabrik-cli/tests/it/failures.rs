@@ -157,6 +157,30 @@ fn a_timed_out_agent_is_killed_with_its_grandchildren() {
 }
 
 #[test]
+fn a_process_an_agent_moved_out_of_its_group_does_not_outlive_the_stage() {
+    let fx = Fixture::new();
+    let pidfile = fx.aux("escapee.pid");
+    fx.script(
+        Script::new()
+            .step(
+                Step::stage("execution")
+                    .write("docs/fix.md", "typo fixed\n")
+                    .spawn_escapee(60, &pidfile)
+                    .print("done\n"),
+            )
+            .step(Step::stage("verification").approve())
+            .step(Step::any().print("ok\n")),
+    );
+    let (run, _) = fx.run_json(&["--json", "fix typo in docs"]);
+    run.expect_code(0);
+    let escapee = read_pidfile(&pidfile);
+    assert!(
+        wait_until(Duration::from_secs(3), || !pid_alive(escapee)),
+        "the setsid escapee {escapee} survived its stage"
+    );
+}
+
+#[test]
 fn files_a_gate_writes_are_shown_to_the_verifier() {
     // A formatter-like gate that leaves a new file behind: the verifier must see the tree
     // as the gates left it, not as it was before them.

@@ -201,6 +201,7 @@ fn run_action(action: &Action, prompt: &[u8]) -> Result<(), String> {
         Action::Stall(false) | Action::IgnoreSigterm(false) | Action::Abort(false) => Ok(()),
         Action::IgnoreSigterm(true) => ignore_sigterm(),
         Action::SpawnGrandchild { sleep_s, pidfile } => spawn_grandchild(*sleep_s, pidfile),
+        Action::SpawnEscapee { sleep_s, pidfile } => spawn_escapee(*sleep_s, pidfile),
         Action::PrintBytes {
             stream,
             bytes,
@@ -333,6 +334,33 @@ fn spawn_grandchild(sleep_s: u64, pidfile: &Path) -> Result<(), String> {
         .map_err(|e| format!("failed to spawn `sleep {sleep_s}`: {e}"))?;
     let pid = child.id();
     drop(child);
+    write_pidfile(pid, pidfile)
+}
+
+fn spawn_escapee(sleep_s: u64, pidfile: &Path) -> Result<(), String> {
+    let child = Command::new("setsid")
+        .args(["sleep", &sleep_s.to_string()])
+        .stdin(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("failed to spawn `setsid sleep {sleep_s}`: {e}"))?;
+    let pid = child.id();
+    drop(child);
+    // `setsid` calls setsid(2) after it starts: wait until the child's group is its own.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::time::Instant::now() < deadline && group_of(pid) != Some(pid) {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    write_pidfile(pid, pidfile)
+}
+
+/// The process group of `pid`, from `/proc/<pid>/stat`.
+fn group_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(2)?.parse().ok()
+}
+
+fn write_pidfile(pid: u32, pidfile: &Path) -> Result<(), String> {
     // Written aside and renamed, so a test polling the pidfile never reads half of it.
     let mut tmp = pidfile.as_os_str().to_owned();
     tmp.push(format!(".tmp{}", std::process::id()));
