@@ -18,8 +18,8 @@
 //!
 //! Two store files: a large *base* and a small *delta* holding the entries the base
 //! lacks, so a warm run after a small edit rewrites only the delta. When the delta grows
-//! past a quarter of the base (or the base holds many unused entries) both are compacted
-//! into a new base. The stat index (24 bytes per file) is rewritten when it changes.
+//! past a quarter of the base, both are compacted into a new base holding the contents of
+//! that run's files. The stat index (24 bytes per file) is rewritten when it changes.
 //! Anything that does not check out is ignored and rebuilt, never an error. Writes go to
 //! a temporary file that is renamed into place.
 
@@ -452,13 +452,18 @@ fn remove_outdated(dir: &Path) {
     }
 }
 
-/// The stat key of a file: 0 (never trusted) when it changed less than [`RACY`] before
-/// `now`.
+/// The stat key of a file: 0 (never trusted) when its content or metadata changed less
+/// than [`RACY`] before `now`.
 pub(crate) fn stat_key(meta: &std::fs::Metadata, now: SystemTime) -> u64 {
     let Ok(modified) = meta.modified() else {
         return 0;
     };
-    if now.duration_since(modified).map_or(true, |age| age < RACY) {
+    // ctime too: tools that restore the mtime (`cp -p`, `rsync -t`, tar) still move it.
+    let changed = u64::try_from(meta.ctime())
+        .ok()
+        .map(|s| SystemTime::UNIX_EPOCH + Duration::new(s, meta.ctime_nsec() as u32));
+    let newest = changed.map_or(modified, |c| c.max(modified));
+    if now.duration_since(newest).map_or(true, |age| age < RACY) {
         return 0;
     }
     let mut bytes = [0u8; 48];

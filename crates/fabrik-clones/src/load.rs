@@ -222,8 +222,11 @@ impl Corpus {
                         ft.line_starts = starts;
                     }
                     None => {
+                        // Keyed by what was read now: the file may have changed since it
+                        // was statted, and a wrong key would poison the cache.
                         let bytes = std::fs::read(&sources[f].path).unwrap_or_default();
                         let lang = sources[f].lang;
+                        ft.content_key = xxh3_64_with_seed(&bytes, lang as u64);
                         ft.tokens = tokenize(lang, &bytes, &opts.tokenize);
                         (ft.line_starts, ft.lines) = line_starts(&bytes);
                         ft.token_count = ft.tokens.len();

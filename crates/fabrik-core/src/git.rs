@@ -66,6 +66,9 @@ pub fn output(dir: &Path, args: &[&str]) -> Result<std::process::Output, GitErro
         .env_remove("GIT_WORK_TREE")
         .env_remove("GIT_INDEX_FILE")
         .env_remove("GIT_COMMON_DIR")
+        // Never mark fabrik's own git calls as some agent's descendants (a fabrik run as an
+        // agent inherits its parent's token).
+        .env_remove(crate::process::TOKEN_VAR)
         .stdin(Stdio::null())
         .output()
         .map_err(|source| GitError::Spawn {

@@ -382,8 +382,10 @@ fn supervise(
     (waiter.join().ok().flatten(), stopped)
 }
 
-/// Whether any process is left in the group.
+/// Whether any process is left in the group (zombies of members re-parented to fabrik, a
+/// subreaper, are reaped first: they are gone, but `killpg` still counts them).
 fn group_alive(pgid: Pid) -> bool {
+    escapees::reap_group_zombies(pgid);
     killpg(pgid, None).is_ok()
 }
 
@@ -621,6 +623,25 @@ mod tests {
         assert_eq!(o.escaped, 1);
         assert_eq!(o.code, Some(0));
         assert_eq!(o.stdout.text().trim(), "started");
+    }
+
+    #[test]
+    fn a_group_member_left_behind_is_ended_without_waiting_out_the_grace() {
+        // The member is re-parented to fabrik (a subreaper) when the shell exits; once
+        // SIGTERM ends it, it is a zombie that must be reaped, not counted as alive until
+        // the grace period runs out.
+        let mut s = sh("sleep 30 & echo $! > /dev/null; exit 0");
+        s.grace = Duration::from_secs(20);
+        let o = run(&s, &CancelToken::new()).unwrap();
+        assert!(o.leaked);
+        assert!(o.elapsed < Duration::from_secs(10), "{:?}", o.elapsed);
+
+        let mut s = sh("sleep 30 & sleep 30");
+        s.timeout = Some(Duration::from_millis(200));
+        s.grace = Duration::from_secs(20);
+        let o = run(&s, &CancelToken::new()).unwrap();
+        assert_eq!(o.stopped, Some(StopReason::Timeout));
+        assert!(o.elapsed < Duration::from_secs(10), "{:?}", o.elapsed);
     }
 
     #[test]

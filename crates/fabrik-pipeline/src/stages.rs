@@ -579,7 +579,10 @@ impl Driver<'_, '_> {
             iteration,
         );
         let c = Call::new("execution", &agent, prompt, iteration);
-        let resp = match self.call(&c) {
+        let result = self.call(&c);
+        // The builder changed the tree (maybe half-way, if it failed), in place or not.
+        self.tree_changed();
+        let resp = match result {
             Ok(resp) => resp,
             Err(e) => return self.failed(r, e),
         };
@@ -803,7 +806,9 @@ impl Driver<'_, '_> {
         let changed = self.changed_files();
         let prompt = self.prompts.ship(&self.state.task, &changed);
         let c = Call::new("ship", &agent, prompt, iteration);
-        let resp = match self.call(&c) {
+        let result = self.call(&c);
+        self.tree_changed();
+        let resp = match result {
             Ok(resp) => resp,
             Err(e) => return self.failed(r, e),
         };

@@ -144,3 +144,32 @@ fn a_successful_in_place_run_leaves_the_change_uncommitted() {
         fx.repo.path().canonicalize().unwrap()
     );
 }
+
+#[test]
+fn the_verifier_sees_the_files_an_in_place_builder_created() {
+    let fx = Fixture::new();
+    fx.script(
+        Script::new()
+            .step(editing_builder())
+            .step(Step::stage("verification").approve())
+            .step(Step::any().print("ok\n")),
+    );
+    let (run, r) = fx.run_json(&["--json", "--risk", "high", "--in-place", "fix typo in docs"]);
+    run.expect_code(0);
+    let id = r["run_id"].as_str().unwrap();
+    let verifier = fx
+        .calls()
+        .into_iter()
+        .find(|c| c.stage == "verification" && c.run_id == id)
+        .unwrap();
+    assert!(
+        verifier.prompt.contains("- src/new.rs"),
+        "{}",
+        verifier.prompt
+    );
+    assert!(
+        verifier.prompt.contains("Edited by the builder."),
+        "{}",
+        verifier.prompt
+    );
+}

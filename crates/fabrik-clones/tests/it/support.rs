@@ -46,8 +46,9 @@ pub(crate) fn other_function(name: &str) -> String {
     )
 }
 
-/// Sets the modification time of every file under `root` an hour back, so the cache
-/// trusts their stat (files modified in the last seconds are always read again).
+/// Sets the modification time of every file under `root` an hour back and waits until
+/// their ctime (which that moves to now) is over 2 s old, so the cache trusts their stat:
+/// files changed in the last seconds are always read again.
 pub(crate) fn age(root: &Path) {
     let past = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
     for entry in walk_files(root) {
@@ -57,6 +58,7 @@ pub(crate) fn age(root: &Path) {
             .and_then(|f| f.set_modified(past))
             .unwrap();
     }
+    std::thread::sleep(std::time::Duration::from_millis(2100));
 }
 
 fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {

@@ -28,12 +28,20 @@ pub const TOKEN_VAR: &str = "FABRIK_PROC_TOKEN";
 /// Rounds of "find, kill, reap": each round handles one more generation of re-parenting.
 const ROUNDS: usize = 8;
 
-/// A token no other child of this process has.
+/// A token no other child of this process has, nor any other fabrik's (a random part
+/// guards against another fabrik with the same pid in another pid namespace).
 pub(super) fn new_token() -> String {
+    use std::hash::{BuildHasher as _, Hasher as _};
     static NEXT: AtomicU64 = AtomicU64::new(1);
+    static NONCE: OnceLock<u64> = OnceLock::new();
     become_subreaper();
+    let nonce = NONCE.get_or_init(|| {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(std::process::id());
+        h.finish()
+    });
     format!(
-        "{}-{}",
+        "{}-{nonce:016x}-{}",
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     )
@@ -55,45 +63,59 @@ fn become_subreaper() {
 /// too, except a process whose pid is `pgid` itself: that could be a new leader reusing it.
 pub(super) fn reap(token: &str, pgid: Pid) -> usize {
     let marker = format!("{TOKEN_VAR}={token}");
+    // One deadline for all rounds: a process that cannot die (uninterruptible sleep, or one
+    // fabrik may not signal) must not hold fabrik for long.
+    let deadline = Instant::now() + Duration::from_secs(1);
+    let mut stuck: Vec<Pid> = Vec::new();
     let mut found = 0;
     for _ in 0..ROUNDS {
-        let mut running = Vec::new();
-        let mut dead = Vec::new();
-        for pid in children() {
-            if has_marker(pid, marker.as_bytes()) {
-                running.push(pid);
-            } else if pid != pgid && zombie_of(pid, pgid) {
-                dead.push(pid);
-            }
-        }
-        if running.is_empty() && dead.is_empty() {
+        reap_group_zombies(pgid);
+        let running: Vec<Pid> = children()
+            .into_iter()
+            .filter(|pid| !stuck.contains(pid) && has_marker(*pid, marker.as_bytes()))
+            .collect();
+        if running.is_empty() {
             break;
         }
         for &pid in &running {
             let _ = kill(pid, Signal::SIGKILL);
         }
         found += running.len();
-        running.extend(dead);
-        wait_for(&running);
+        stuck.extend(wait_for(&running, deadline));
+        if Instant::now() >= deadline {
+            break;
+        }
     }
+    reap_group_zombies(pgid);
     found
 }
 
-/// Reaps `pids`, giving them up to a second to die (a process fabrik may not signal, such
-/// as a setuid program, must not hang it).
-fn wait_for(pids: &[Pid]) {
-    let deadline = Instant::now() + Duration::from_secs(1);
+/// Reaps the zombies among fabrik's children that belonged to group `pgid` (members
+/// re-parented to fabrik, then ended). A zombie still counts as a group member for
+/// `killpg`, so this comes before asking whether the group is gone. The leader (`pid ==
+/// pgid`) is left to the thread waiting for it, and could be a new leader reusing the pid.
+pub(super) fn reap_group_zombies(pgid: Pid) {
+    for pid in children() {
+        if pid != pgid && zombie_of(pid, pgid) {
+            let _ = waitpid(pid, Some(WaitPidFlag::WNOHANG));
+        }
+    }
+}
+
+/// Reaps `pids` until `deadline`; returns those still not reaped.
+fn wait_for(pids: &[Pid], deadline: Instant) -> Vec<Pid> {
     let mut left: Vec<Pid> = pids.to_vec();
-    while !left.is_empty() && Instant::now() < deadline {
+    loop {
         left.retain(|&pid| {
             matches!(
                 waitpid(pid, Some(WaitPidFlag::WNOHANG)),
                 Ok(WaitStatus::StillAlive)
             )
         });
-        if !left.is_empty() {
-            std::thread::sleep(Duration::from_millis(5));
+        if left.is_empty() || Instant::now() >= deadline {
+            return left;
         }
+        std::thread::sleep(Duration::from_millis(2));
     }
 }
 
