@@ -5,6 +5,9 @@
 # bare `git status` and the fake agent alone, as the floor that spawning processes costs here.
 #
 #   bash bench/overhead.sh [N]        (default N=30)
+#   BASELINE=/path/to/older/fabrik bash bench/overhead.sh [N]
+#       also runs that binary, interleaved run by run with this one (same repo, same
+#       moment), so a machine whose fsync latency drifts still gives a fair comparison.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-30}
@@ -44,9 +47,9 @@ agent = "fake"
 builtin = []
 TOML
 git add -A && git commit -qm init
-python3 - "$N" "$FABRIK" "$FAKE" "$tmp/script.json" <<'PY'
+python3 - "$N" "$FABRIK" "$FAKE" "$tmp/script.json" "${BASELINE:-}" <<'PY'
 import statistics, subprocess, sys, time
-n, fabrik, fake, script = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+n, fabrik, fake, script, baseline = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 def bench(argv, stdin=None):
     xs = []
     for _ in range(n):
@@ -55,6 +58,15 @@ def bench(argv, stdin=None):
         xs.append((time.perf_counter() - t) * 1000)
     xs.sort()
     return statistics.median(xs), xs[int(len(xs) * 0.9) - 1]
+def interleaved(a, b):
+    xs, ys = [], []
+    for _ in range(n):
+        for argv, out in ((a, xs), (b, ys)):
+            t = time.perf_counter()
+            subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            out.append((time.perf_counter() - t) * 1000)
+    stat = lambda v: (statistics.median(sorted(v)), sorted(v)[int(len(v) * 0.9) - 1])
+    return stat(xs), stat(ys)
 rows = [
     ("fabrik run (high risk, 7 agent calls, 2 commits)", bench([fabrik, "--risk", "high", "bench task"])),
     ("fabrik --help", bench([fabrik, "--help"])),
@@ -62,6 +74,10 @@ rows = [
     ("floor: fake agent alone (x1)", bench([fake, "--script", script], stdin=b"p")),
     ("floor: git status (x1)", bench(["git", "status", "--short"])),
 ]
+# Last: every run leaves a worktree and a branch behind, which the rows above must not pay.
+if baseline:
+    new, old = interleaved([fabrik, "--risk", "high", "bench task"], [baseline, "--risk", "high", "bench task"])
+    rows += [("this fabrik run (interleaved with BASELINE)", new), ("BASELINE fabrik run (interleaved)", old)]
 print(f"{'command':<52} {'median ms':>10} {'p90 ms':>8}   (N={n})")
 for name, (med, p90) in rows:
     print(f"{name:<52} {med:>10.1f} {p90:>8.1f}")
