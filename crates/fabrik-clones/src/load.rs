@@ -55,6 +55,26 @@ impl FileTokens {
     pub(crate) fn loaded(&self) -> bool {
         self.pending.is_none()
     }
+
+    /// Tokenizes `bytes` as `lang`: tokens, line starts and fingerprints.
+    fn tokenized(lang: Language, bytes: &[u8], opts: &Options) -> FileTokens {
+        Self::tokenized_as(lang, bytes, content_key(lang, bytes), opts)
+    }
+
+    /// [`FileTokens::tokenized`] with the content key already known.
+    fn tokenized_as(lang: Language, bytes: &[u8], key: u64, opts: &Options) -> FileTokens {
+        let tokens = tokenize(lang, bytes, &opts.tokenize);
+        let (line_starts, lines) = line_starts(bytes);
+        FileTokens {
+            fingerprints: Some(fingerprints(&tokens, opts.min_tokens.max(1), lang)),
+            token_count: tokens.len(),
+            tokens,
+            line_starts,
+            lines,
+            content_key: key,
+            ..FileTokens::default()
+        }
+    }
 }
 
 /// The scanned files, parallel to their tokens.
@@ -139,8 +159,14 @@ fn load_one(file: &SourceFile, opts: &Options, cache: Option<&Cache>, now: Syste
         Ok(meta) => meta,
         Err(e) => return Loaded::Skip(SkipReason::Unreadable(e.to_string())),
     };
-    let path_key = xxh3_64(file.path.as_os_str().as_encoded_bytes());
-    let stat = stat_key(&meta, now);
+    // The keys only serve the cache.
+    let (path_key, stat) = match cache {
+        Some(_) => (
+            xxh3_64(file.path.as_os_str().as_encoded_bytes()),
+            stat_key(&meta, now),
+        ),
+        None => (0, 0),
+    };
     if let Some(cache) = cache
         && let Some(slot) = cache.by_stat(path_key, stat)
     {
@@ -156,26 +182,23 @@ fn load_one(file: &SourceFile, opts: &Options, cache: Option<&Cache>, now: Syste
     if memchr::memchr(0, &bytes).is_some() {
         return Loaded::Skip(SkipReason::Binary);
     }
-    let content_key = xxh3_64_with_seed(&bytes, file.lang as u64);
+    let key = content_key(file.lang, &bytes);
     if let Some(cache) = cache
-        && let Some(slot) = cache.by_content(content_key)
+        && let Some(slot) = cache.by_content(key)
     {
         return Loaded::File(pending(cache, slot, path_key, stat), Source::Cached);
     }
-    let tokens = tokenize(file.lang, &bytes, &opts.tokenize);
-    let (line_starts, lines) = line_starts(&bytes);
     let tokens = FileTokens {
-        fingerprints: Some(fingerprints(&tokens, opts.min_tokens.max(1), file.lang)),
-        token_count: tokens.len(),
-        tokens,
-        line_starts,
-        lines,
-        content_key,
         path_key,
         stat,
-        ..FileTokens::default()
+        ..FileTokens::tokenized_as(file.lang, &bytes, key, opts)
     };
     Loaded::File(tokens, Source::Tokenized)
+}
+
+/// The cache key of a file's content.
+fn content_key(lang: Language, bytes: &[u8]) -> u64 {
+    xxh3_64_with_seed(bytes, lang as u64)
 }
 
 /// A file whose tokens stay in cache entry `slot` until they are needed.
@@ -206,42 +229,33 @@ impl Corpus {
     /// Loads the tokens of `files` that are still in the cache. Tokens that no longer
     /// check out there are read from the source again.
     pub(crate) fn ensure_loaded(&mut self, files: &[usize], opts: &Options) {
-        let store = self.store.as_ref();
-        let tokens = &self.tokens;
-        let sources = &self.files;
-        let loaded: Vec<(usize, FileTokens)> = files
-            .par_iter()
-            .filter_map(|&f| {
-                let slot = tokens[f].pending?;
-                let cached = store.and_then(|s| s.data(slot));
-                let mut ft = tokens[f].clone();
-                ft.pending = None;
-                match cached {
-                    Some((toks, starts)) => {
-                        ft.tokens = toks;
-                        ft.line_starts = starts;
-                    }
-                    None => {
-                        // Keyed by what was read now: the file may have changed since it
-                        // was statted, and a wrong key would poison the cache.
-                        let bytes = std::fs::read(&sources[f].path).unwrap_or_default();
-                        let lang = sources[f].lang;
-                        ft.content_key = xxh3_64_with_seed(&bytes, lang as u64);
-                        ft.tokens = tokenize(lang, &bytes, &opts.tokenize);
-                        (ft.line_starts, ft.lines) = line_starts(&bytes);
-                        ft.token_count = ft.tokens.len();
-                        ft.fingerprints =
-                            Some(fingerprints(&ft.tokens, opts.min_tokens.max(1), lang));
-                        ft.origin = None;
-                        ft.stat = 0;
-                    }
-                }
-                Some((f, ft))
-            })
-            .collect();
-        for (f, ft) in loaded {
-            self.tokens[f] = ft;
+        let mut wanted = vec![false; self.tokens.len()];
+        for &f in files {
+            wanted[f] = true;
         }
+        let store = self.store.as_ref();
+        let sources = &self.files;
+        self.tokens
+            .par_iter_mut()
+            .enumerate()
+            .filter(|(f, _)| wanted[*f])
+            .for_each(|(f, ft)| {
+                let Some(slot) = ft.pending.take() else {
+                    return;
+                };
+                if let Some((tokens, starts)) = store.and_then(|s| s.data(slot)) {
+                    ft.tokens = tokens;
+                    ft.line_starts = starts;
+                    return;
+                }
+                // Keyed by what is read now: the file may have changed since it was
+                // statted, and a wrong key would poison the cache.
+                let bytes = std::fs::read(&sources[f].path).unwrap_or_default();
+                *ft = FileTokens {
+                    path_key: ft.path_key,
+                    ..FileTokens::tokenized(sources[f].lang, &bytes, opts)
+                };
+            });
     }
 
     /// Loads every file's tokens.
@@ -284,17 +298,7 @@ pub(crate) fn load_memory(mut sources: Vec<(String, Language, Vec<u8>)>, opts: &
     sources.dedup_by(|a, b| a.0 == b.0);
     let tokens: Vec<FileTokens> = sources
         .par_iter()
-        .map(|(_, lang, bytes)| {
-            let (line_starts, lines) = line_starts(bytes);
-            let tokens = tokenize(*lang, bytes, &opts.tokenize);
-            FileTokens {
-                token_count: tokens.len(),
-                tokens,
-                line_starts,
-                lines,
-                ..FileTokens::default()
-            }
-        })
+        .map(|(_, lang, bytes)| FileTokens::tokenized(*lang, bytes, opts))
         .collect();
     let mut corpus = Corpus {
         tokens,
