@@ -128,33 +128,34 @@ impl Cache {
     /// cache opens empty.
     pub(crate) fn open(dir: &Path, opts: &TokenizeOptions, k: usize) -> Cache {
         let key = options_key(opts, k);
-        let mut cache = Cache {
-            dir: dir.to_path_buf(),
-            key,
-            base: None,
-            delta: None,
-            by_content: HashMap::new(),
-            stats: HashMap::new(),
+        let path = |kind| cache_path(dir, key, kind);
+        let base = read_part(&path(Kind::Base), key);
+        let (delta, stats) = match base {
+            Some(_) => (
+                read_part(&path(Kind::Delta), key),
+                read_stats(&path(Kind::Stats), key).unwrap_or_default(),
+            ),
+            None => (None, HashMap::new()),
         };
-        cache.base = read_part(&cache.path(Kind::Base), key);
-        if cache.base.is_some() {
-            cache.delta = read_part(&cache.path(Kind::Delta), key);
-            cache.stats = read_stats(&cache.path(Kind::Stats), key).unwrap_or_default();
-        }
-        for delta in [false, true] {
-            let Some(part) = cache.part(delta) else {
-                continue;
-            };
-            let contents: Vec<u64> = part.entries.iter().map(|e| e.content).collect();
-            for (i, content) in contents.into_iter().enumerate() {
+        // The base wins over the delta for a content both hold.
+        let mut by_content = HashMap::new();
+        for (delta, part) in [(false, &base), (true, &delta)] {
+            for (i, e) in part.iter().flat_map(|p| p.entries.iter().enumerate()) {
                 let slot = Slot {
                     delta,
                     entry: i as u32,
                 };
-                cache.by_content.entry(content).or_insert(slot);
+                by_content.entry(e.content).or_insert(slot);
             }
         }
-        cache
+        Cache {
+            dir: dir.to_path_buf(),
+            key,
+            base,
+            delta,
+            by_content,
+            stats,
+        }
     }
 
     fn part(&self, delta: bool) -> Option<&Part> {
@@ -166,12 +167,7 @@ impl Cache {
     }
 
     fn path(&self, kind: Kind) -> PathBuf {
-        let suffix = match kind {
-            Kind::Base => ".bin",
-            Kind::Delta => ".delta.bin",
-            Kind::Stats => ".stat.bin",
-        };
-        self.dir.join(format!("clones-{:016x}{suffix}", self.key))
+        cache_path(&self.dir, self.key, kind)
     }
 
     fn at(&self, slot: Slot) -> (&Part, Entry) {
@@ -289,19 +285,25 @@ impl Cache {
     fn save_stats(&self, stats: &HashMap<u64, (u64, u64)>) -> Result<()> {
         let mut rows: Vec<(u64, u64, u64)> = stats.iter().map(|(&p, &(s, c))| (p, s, c)).collect();
         rows.sort_unstable();
-        let mut out = Vec::with_capacity(HEADER + rows.len() * STAT_ENTRY);
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&self.key.to_le_bytes());
-        out.extend_from_slice(&(rows.len() as u64).to_le_bytes());
-        out.extend_from_slice(&[0; 16]);
+        let mut out = self.header(rows.len(), 0, rows.len() * STAT_ENTRY);
         for (path, stat, content) in rows {
             for word in [path, stat, content] {
                 out.extend_from_slice(&word.to_le_bytes());
             }
         }
-        let sum = checksum(&out);
-        out[HEADER - 8..HEADER].copy_from_slice(&sum.to_le_bytes());
+        seal(&mut out, &[]);
         write_atomic(&self.path(Kind::Stats), |w| w.write_all(&out))
+    }
+
+    /// A file's header (magic, options key, `count`, `extra`, checksum left at 0) in a
+    /// buffer with room for `body` more bytes.
+    fn header(&self, count: usize, extra: usize, body: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(HEADER + body);
+        out.extend_from_slice(MAGIC);
+        for word in [self.key, count as u64, extra as u64, 0] {
+            out.extend_from_slice(&word.to_le_bytes());
+        }
+        out
     }
 
     fn token_count(&self, r: &Record<'_>) -> usize {
@@ -375,12 +377,7 @@ impl Cache {
                 };
                 w.write_all(&bytes)?;
             }
-            let mut head = Vec::with_capacity(HEADER + entries.len() * ENTRY);
-            head.extend_from_slice(MAGIC);
-            head.extend_from_slice(&self.key.to_le_bytes());
-            head.extend_from_slice(&(entries.len() as u64).to_le_bytes());
-            head.extend_from_slice(&(fps.len() as u64).to_le_bytes());
-            head.extend_from_slice(&[0; 8]);
+            let mut head = self.header(entries.len(), fps.len(), entries.len() * ENTRY);
             for e in &entries {
                 for word in [e.content, e.data_offset, e.data_sum, e.fps_offset] {
                     head.extend_from_slice(&word.to_le_bytes());
@@ -389,11 +386,7 @@ impl Cache {
                     head.extend_from_slice(&word.to_le_bytes());
                 }
             }
-            let mut sum = Xxh3::new();
-            sum.update(&head[..HEADER - 8]);
-            sum.update(&head[HEADER..]);
-            sum.update(&fps);
-            head[HEADER - 8..HEADER].copy_from_slice(&sum.digest().to_le_bytes());
+            seal(&mut head, &fps);
             w.seek(SeekFrom::Start(0))?;
             w.write_all(&head)
         })
@@ -422,12 +415,29 @@ enum Kind {
     Stats,
 }
 
-/// The checksum of a file whose header's last eight bytes hold it: all but those bytes.
-fn checksum(bytes: &[u8]) -> u64 {
+fn cache_path(dir: &Path, key: u64, kind: Kind) -> PathBuf {
+    let suffix = match kind {
+        Kind::Base => ".bin",
+        Kind::Delta => ".delta.bin",
+        Kind::Stats => ".stat.bin",
+    };
+    dir.join(format!("clones-{key:016x}{suffix}"))
+}
+
+/// The checksum of a file whose header's last eight bytes hold it: of the header without
+/// them, the rest of `file` and `more` (what follows `file` on disk).
+fn checksum(file: &[u8], more: &[u8]) -> u64 {
     let mut sum = Xxh3::new();
-    sum.update(&bytes[..HEADER - 8]);
-    sum.update(&bytes[HEADER..]);
+    sum.update(&file[..HEADER - 8]);
+    sum.update(&file[HEADER..]);
+    sum.update(more);
     sum.digest()
+}
+
+/// Puts the [`checksum`] into the header of `file`.
+fn seal(file: &mut [u8], more: &[u8]) {
+    let sum = checksum(file, more);
+    file[HEADER - 8..HEADER].copy_from_slice(&sum.to_le_bytes());
 }
 
 /// Removes cache files of an older format (left by an older fabrik): nothing reads them.
@@ -509,15 +519,15 @@ fn read_part(path: &Path, key: u64) -> Option<Part> {
     if HEADER.checked_add(index_len)?.checked_add(fps_len)? as u64 > len {
         return None;
     }
-    let mut index = vec![0u8; index_len + fps_len];
-    file.read_exact_at(&mut index, HEADER as u64).ok()?;
-    let mut sum = Xxh3::new();
-    sum.update(&header[..HEADER - 8]);
-    sum.update(&index);
-    if sum.digest() != u64_at(&header, HEADER - 8) {
+    let mut index = vec![0u8; HEADER + index_len + fps_len];
+    index[..HEADER].copy_from_slice(&header);
+    file.read_exact_at(&mut index[HEADER..], HEADER as u64)
+        .ok()?;
+    if checksum(&index, &[]) != u64_at(&header, HEADER - 8) {
         return None;
     }
-    let fps = index.split_off(index_len);
+    let fps = index.split_off(HEADER + index_len);
+    let index = &index[HEADER..];
     let mut tokens = 0;
     let mut entries = Vec::with_capacity(count);
     for raw in index.chunks_exact(ENTRY) {
@@ -557,7 +567,9 @@ fn read_stats(path: &Path, key: u64) -> Option<HashMap<u64, (u64, u64)>> {
     }
     let count = usize::try_from(u64_at(&bytes, 16)).ok()?;
     let body = &bytes[HEADER..];
-    if count.checked_mul(STAT_ENTRY)? != body.len() || checksum(&bytes) != u64_at(&bytes, 32) {
+    if count.checked_mul(STAT_ENTRY)? != body.len()
+        || checksum(&bytes, &[]) != u64_at(&bytes, HEADER - 8)
+    {
         return None;
     }
     Some(
@@ -804,12 +816,7 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let opts = TokenizeOptions::default();
             let cache = Cache::open(dir.path(), &opts, 50);
-            let mut file = Vec::new();
-            file.extend_from_slice(MAGIC);
-            file.extend_from_slice(&cache.key.to_le_bytes());
-            file.extend_from_slice(&(entries.len() as u64).to_le_bytes());
-            file.extend_from_slice(&(fps.len() as u64).to_le_bytes());
-            file.extend_from_slice(&[0; 8]);
+            let mut file = cache.header(entries.len(), fps.len(), 0);
             for &(content, offset, sum, fps_offset, tokens, starts, lines, fp) in &entries {
                 for word in [content, offset, sum, fps_offset] {
                     file.extend_from_slice(&word.to_le_bytes());
@@ -819,8 +826,7 @@ mod tests {
                 }
             }
             file.extend_from_slice(&fps);
-            let sum = checksum(&file);
-            file[HEADER - 8..HEADER].copy_from_slice(&sum.to_le_bytes());
+            seal(&mut file, &[]);
             file.extend_from_slice(&data);
             std::fs::write(cache.path(Kind::Base), &file).unwrap();
             let cache = Cache::open(dir.path(), &opts, 50);
