@@ -69,8 +69,9 @@ pub(super) fn reap(token: &str, pgid: Pid) -> usize {
     let mut stuck: Vec<Pid> = Vec::new();
     let mut found = 0;
     for _ in 0..ROUNDS {
-        reap_group_zombies(pgid);
-        let running: Vec<Pid> = children()
+        let children = children();
+        reap_zombies_of(pgid, &children);
+        let running: Vec<Pid> = children
             .into_iter()
             .filter(|pid| !stuck.contains(pid) && has_marker(*pid, marker.as_bytes()))
             .collect();
@@ -86,7 +87,10 @@ pub(super) fn reap(token: &str, pgid: Pid) -> usize {
             break;
         }
     }
-    reap_group_zombies(pgid);
+    if found > 0 {
+        // Killing an escapee may have re-parented members of the group to fabrik.
+        reap_group_zombies(pgid);
+    }
     found
 }
 
@@ -95,7 +99,11 @@ pub(super) fn reap(token: &str, pgid: Pid) -> usize {
 /// `killpg`, so this comes before asking whether the group is gone. The leader (`pid ==
 /// pgid`) is left to the thread waiting for it, and could be a new leader reusing the pid.
 pub(super) fn reap_group_zombies(pgid: Pid) {
-    for pid in children() {
+    reap_zombies_of(pgid, &children());
+}
+
+fn reap_zombies_of(pgid: Pid, children: &[Pid]) {
+    for &pid in children {
         if pid != pgid && zombie_of(pid, pgid) {
             let _ = waitpid(pid, Some(WaitPidFlag::WNOHANG));
         }
