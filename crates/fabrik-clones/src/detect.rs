@@ -274,16 +274,23 @@ impl<'a> FocusFilter<'a> {
         let mut bits = vec![0u64; size / 64];
         let mask = size as u64 - 1;
         for &hash in set {
-            let index = mix(hash) & mask;
-            bits[(index >> 6) as usize] |= 1 << (index & 63);
+            let (word, bit) = slot(hash, mask);
+            bits[word] |= bit;
         }
         FocusFilter { bits, mask, set }
     }
 
     pub(crate) fn contains(&self, hash: u64) -> bool {
-        let index = mix(hash) & self.mask;
-        self.bits[(index >> 6) as usize] & (1 << (index & 63)) != 0 && self.set.contains(&hash)
+        let (word, bit) = slot(hash, self.mask);
+        self.bits[word] & bit != 0 && self.set.contains(&hash)
     }
+}
+
+/// The word and bit of `hash` in a bitset of `mask + 1` bits (a power of two). Window
+/// hashes are not finalized (grouping needs equality only); they are spread here.
+fn slot(hash: u64, mask: u64) -> (usize, u64) {
+    let index = mix(hash) & mask;
+    ((index >> 6) as usize, 1u64 << (index & 63))
 }
 
 /// Two bitsets over fingerprint hashes: seen once, seen at least twice (up to
@@ -306,7 +313,7 @@ impl Bitsets {
         };
         selected.par_iter().for_each(|file| {
             for &(_, hash) in *file {
-                let (word, bit) = sets.slot(hash);
+                let (word, bit) = slot(hash, sets.mask);
                 if sets.once[word].fetch_or(bit, Ordering::Relaxed) & bit != 0 {
                     sets.twice[word].fetch_or(bit, Ordering::Relaxed);
                 }
@@ -315,14 +322,8 @@ impl Bitsets {
         sets
     }
 
-    fn slot(&self, hash: u64) -> (usize, u64) {
-        // Window hashes are not finalized (grouping needs equality only); spread them here.
-        let index = mix(hash) & self.mask;
-        ((index >> 6) as usize, 1u64 << (index & 63))
-    }
-
     fn seen_twice(&self, hash: u64) -> bool {
-        let (word, bit) = self.slot(hash);
+        let (word, bit) = slot(hash, self.mask);
         self.twice[word].load(Ordering::Relaxed) & bit != 0
     }
 }
