@@ -145,26 +145,18 @@ pub fn has_identity(dir: &Path) -> bool {
 mod tests {
     use super::*;
 
+    /// [`git`] with an identity for commits; panics on failure.
     fn run(dir: &Path, args: &[&str]) -> String {
-        let out = std::process::Command::new("git")
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@e",
-                "-c",
-                "commit.gpgsign=false",
-            ])
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        let identity = [
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@e",
+            "-c",
+            "commit.gpgsign=false",
+        ];
+        let all: Vec<&str> = identity.iter().chain(args).copied().collect();
+        git(dir, &all).unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]

@@ -1,13 +1,13 @@
 //! `fabrik run --record DIR`, then the same run replayed by `kind = "replay"` agents in a
 //! fresh clone: same result, same branch tree, no agent called.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use fabrik_testkit::{Script, Step};
 
-use crate::common::{Fixture, fabrik_cmd, happy};
+use crate::common::{Fixture, Run, fabrik_cmd, happy};
 
 const TASK: &str = "Add JWT authentication to the login endpoint";
 
@@ -100,9 +100,8 @@ fn ls_tree(dir: &Path, rev: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn recorded_run() -> (Fixture, std::path::PathBuf, Value) {
-    let fx = Fixture::new();
-    fx.script(happy());
+/// Runs [`TASK`] at high risk with `--record` into the scratch directory (exit 0).
+fn record(fx: &Fixture) -> (PathBuf, Run, Value) {
     let rec = fx.aux("rec");
     let (run, result) = fx.run_json(&[
         "run",
@@ -114,67 +113,75 @@ fn recorded_run() -> (Fixture, std::path::PathBuf, Value) {
         TASK,
     ]);
     run.expect_code(0);
+    (rec, run, result)
+}
+
+fn recorded_run() -> (Fixture, PathBuf, Value) {
+    let fx = Fixture::new();
+    fx.script(happy());
+    let (rec, _, result) = record(&fx);
     (fx, rec, result)
+}
+
+/// Runs `fabrik ARGS` in a fresh clone of the fixture's repository, every agent replaced
+/// by a replay agent reading `rec`; returns the clone.
+fn replay(fx: &Fixture, rec: &Path, args: &[&str]) -> (PathBuf, Run) {
+    let fresh = fx.aux("fresh");
+    clone_of(fx, &fresh);
+    let config = fx.aux("replay.toml");
+    std::fs::write(&config, replay_config(fx, rec)).unwrap();
+    let out = fabrik_cmd(&fresh)
+        .arg("--config")
+        .arg(&config)
+        .args(args)
+        .output()
+        .unwrap();
+    (fresh, Run::from(out))
+}
+
+/// Both results, normalized, are equal; returns the two run ids.
+fn assert_same_result(mut recorded: Value, mut replayed: Value) -> (String, String) {
+    let recorded_id = recorded["run_id"].as_str().unwrap().to_owned();
+    let replayed_id = replayed["run_id"].as_str().unwrap().to_owned();
+    normalize(&mut recorded, &recorded_id);
+    normalize(&mut replayed, &replayed_id);
+    pretty_assertions::assert_eq!(recorded, replayed);
+    (recorded_id, replayed_id)
 }
 
 #[test]
 fn replayed_run_matches_the_recorded_one() {
-    let (fx, rec, mut recorded) = recorded_run();
-    let recorded_id = recorded["run_id"].as_str().unwrap().to_owned();
+    let (fx, rec, recorded) = recorded_run();
     assert!(
         std::fs::read_dir(&rec).unwrap().count() >= 6,
         "one file per call"
     );
     let calls_before = fx.calls().len();
 
-    let fresh = fx.aux("fresh");
-    clone_of(&fx, &fresh);
-    let config = fx.aux("replay.toml");
-    std::fs::write(&config, replay_config(&fx, &rec)).unwrap();
-    let out = fabrik_cmd(&fresh)
-        .arg("--config")
-        .arg(&config)
-        .args(["run", "--json", "--risk", "high", TASK])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let mut replayed: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let replayed_id = replayed["run_id"].as_str().unwrap().to_owned();
-
+    let (fresh, run) = replay(&fx, &rec, &["run", "--json", "--risk", "high", TASK]);
+    run.expect_code(0);
     assert_eq!(
         fx.calls().len(),
         calls_before,
         "the fake agent was not called"
     );
+    let (recorded_id, replayed_id) = assert_same_result(recorded, run.json());
     assert_eq!(
         ls_tree(fx.repo.path(), &format!("fabrik/{recorded_id}")),
         ls_tree(&fresh, &format!("fabrik/{replayed_id}"))
     );
-    normalize(&mut recorded, &recorded_id);
-    normalize(&mut replayed, &replayed_id);
-    pretty_assertions::assert_eq!(recorded, replayed);
 }
 
 #[test]
 fn changed_task_is_a_prompt_mismatch_naming_the_stage() {
     let (fx, rec, _) = recorded_run();
-    let fresh = fx.aux("fresh");
-    clone_of(&fx, &fresh);
-    let config = fx.aux("replay.toml");
-    std::fs::write(&config, replay_config(&fx, &rec)).unwrap();
-    let out = fabrik_cmd(&fresh)
-        .arg("--config")
-        .arg(&config)
-        .args(["run", "--risk", "high", "Add OAuth login instead"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        matches!(out.status.code(), Some(1 | 3)),
-        "{:?} {stderr}",
-        out.status
+    let (_, run) = replay(
+        &fx,
+        &rec,
+        &["run", "--risk", "high", "Add OAuth login instead"],
     );
+    let stderr = &run.stderr;
+    assert!(matches!(run.code, Some(1 | 3)), "{run:?}");
     assert!(
         stderr.contains("prompt of discovery iteration 1 differs from the recording"),
         "{stderr}"
@@ -194,39 +201,15 @@ fn a_crashed_agent_is_recorded_and_replayed_as_the_same_crash() {
                 .exit(2),
         ),
     );
-    let rec = fx.aux("rec");
-    let (run, mut recorded) = fx.run_json(&[
-        "run",
-        "--json",
-        "--risk",
-        "high",
-        "--record",
-        &rec.to_string_lossy(),
-        TASK,
-    ]);
-    run.expect_code(0);
+    let (rec, run, recorded) = record(&fx);
     assert!(run.stderr.contains("model overloaded"), "{run:?}");
-    let recorded_id = recorded["run_id"].as_str().unwrap().to_owned();
 
-    let fresh = fx.aux("fresh");
-    clone_of(&fx, &fresh);
-    let config = fx.aux("replay.toml");
-    std::fs::write(&config, replay_config(&fx, &rec)).unwrap();
-    let out = fabrik_cmd(&fresh)
-        .arg("--config")
-        .arg(&config)
-        .args(["run", "--json", "--risk", "high", TASK])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let (_, run) = replay(&fx, &rec, &["run", "--json", "--risk", "high", TASK]);
+    run.expect_code(0);
     assert!(
-        stderr.contains("agent `d2` failed (exit code 2): fatal: model overloaded"),
-        "{stderr}"
+        run.stderr
+            .contains("agent `d2` failed (exit code 2): fatal: model overloaded"),
+        "{run:?}"
     );
-    let mut replayed: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let replayed_id = replayed["run_id"].as_str().unwrap().to_owned();
-    normalize(&mut recorded, &recorded_id);
-    normalize(&mut replayed, &replayed_id);
-    pretty_assertions::assert_eq!(recorded, replayed);
+    assert_same_result(recorded, run.json());
 }
