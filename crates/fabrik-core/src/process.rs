@@ -599,6 +599,20 @@ mod tests {
         assert!(o.elapsed < Duration::from_secs(5));
     }
 
+    /// The pid a test script writes to `path`, once it is there.
+    fn wait_for_pid(path: &Path) -> Pid {
+        loop {
+            if let Ok(pid) = std::fs::read_to_string(path)
+                .unwrap_or_default()
+                .trim()
+                .parse()
+            {
+                return Pid::from_raw(pid);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     #[test]
     fn a_descendant_that_left_the_group_is_killed_when_the_child_exits() {
         let dir = tempfile::tempdir().unwrap();
@@ -611,13 +625,9 @@ mod tests {
             pidfile.display()
         ));
         let o = run(&s, &CancelToken::new()).unwrap();
-        let pid: i32 = std::fs::read_to_string(&pidfile)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
+        let pid = wait_for_pid(&pidfile);
         assert!(
-            nix::sys::signal::kill(Pid::from_raw(pid), None).is_err(),
+            nix::sys::signal::kill(pid, None).is_err(),
             "escapee {pid} survived (or is an unreaped zombie)"
         );
         assert_eq!(o.escaped, 1);
@@ -658,16 +668,7 @@ mod tests {
             ));
             std::thread::spawn(move || run(&s, &CancelToken::new()).unwrap())
         };
-        while !pidfile.exists() || std::fs::read_to_string(&pidfile).unwrap().trim().is_empty() {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let pid = Pid::from_raw(
-            std::fs::read_to_string(&pidfile)
-                .unwrap()
-                .trim()
-                .parse()
-                .unwrap(),
-        );
+        let pid = wait_for_pid(&pidfile);
         let second = run(&sh("echo done"), &CancelToken::new()).unwrap();
         assert_eq!(second.escaped, 0);
         assert!(
